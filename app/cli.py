@@ -1,0 +1,233 @@
+"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / download.
+
+Every user error (a bad file, a missing data set) is printed as one line
+naming the file and the problem, with exit status 2 and no traceback. Heavy
+imports (Tk, SciPy) happen only in the sub-command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from app import __version__
+
+EXIT_USAGE = 2
+
+
+def _fmt_secs(s: float) -> str:
+    if s != s or s == float("inf"):  # NaN or inf
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _error(msg: str) -> None:
+    print(f"digitpad: error: {msg}", file=sys.stderr, flush=True)
+
+
+def _weights_dir(arg: str | None) -> Path:
+    from app import paths
+
+    return Path(arg) if arg else paths.active_weights_dir()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a network and write its weights folder."""
+    from model.layout import Layout, parse_hidden
+    from model.training_run import TrainConfig, run_training
+
+    try:
+        hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
+        Layout.with_hidden(hidden)
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    config = TrainConfig(
+        hidden=hidden,
+        lam=args.lam,
+        max_iter=args.max_iter,
+        seed=args.seed,
+        data_dir=args.data,
+        limit=args.limit,
+        pen=args.pen,
+        pen_dir=args.pen_data,
+        pen_holdout=args.pen_holdout,
+        augment=args.augment,
+        stages=args.stages,
+        command=" ".join(["digitpad", *sys.argv[1:]]),
+    )
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nstopping after this iteration (Ctrl+C again to abort)...", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def progress(p) -> None:
+        now = time.monotonic()
+        if not tty and now - last[0] < 5 and p.iteration != p.max_iter:
+            return
+        last[0] = now
+        line = (
+            f"iter {p.iteration:4d}/{p.max_iter}  cost {p.cost:.5f}  "
+            f"elapsed {_fmt_secs(p.elapsed)}  eta {_fmt_secs(p.eta)}"
+        )
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    try:
+        result = run_training(config, Path(args.out), progress=progress, cancel=cancel, log=print)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if tty:
+        print(file=sys.stderr)
+    meta = result.meta
+    print(f"train accuracy {meta['train_accuracy']:.4f}  test accuracy {meta['test_accuracy']:.4f}")
+    print(f"weights written to {args.out}" + ("  (stopped early: best so far)" if result.cancelled else ""))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Test-set accuracy, per-digit accuracy and confusion matrix."""
+    from model.data import load_mnist
+    from model.evaluate import evaluate
+    from model.weights import load_weights
+
+    model = load_weights(_weights_dir(args.weights))
+    test = load_mnist("test", args.data)
+    report = evaluate(model.thetas, test.X, test.y)
+    if args.json:
+        print(json.dumps({"weights": str(model.source), "layer_sizes": list(model.layout.sizes), **report}))
+        return 0
+    print(f"weights   {model.source}  ({model.layout})")
+    print(f"accuracy  {report['accuracy']:.4f}  ({report['correct']}/{report['n']} test images)")
+    print("per digit " + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(report["per_class"])))
+    print("confusion (rows: true digit, columns: predicted)")
+    print("     " + "".join(f"{d:>6}" for d in range(10)))
+    for d, row in enumerate(report["confusion"]):
+        print(f"  {d}  " + "".join(f"{v:>6}" for v in row))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Recognise each path; bad paths get an error line but the rest are answered."""
+    from model.recognise import Recogniser
+
+    from model.errors import DigitpadError
+    from model.weights import load_weights
+
+    recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
+    status = 0
+    for path in args.paths:
+        try:
+            result = recogniser.read_path(path)
+        except DigitpadError as exc:
+            _error(str(exc))
+            status = EXIT_USAGE
+            continue
+        if args.json:
+            print(json.dumps({"path": path, **result.to_json()}), flush=False)
+        else:
+            print(f"{path}\t{result.text}\t{result.confidence:.4f}", flush=False)
+    sys.stdout.flush()
+    return status
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """Fetch MNIST into the cache (or --dest) with checksum verification."""
+    from model import data
+
+    def progress(name: str, done: int, total: int) -> None:
+        pct = f"{100 * done / total:5.1f}%" if total else f"{done} bytes"
+        end = "\n" if total and done >= total else ""
+        print(f"\r{name:30s} {pct}", end=end, file=sys.stderr, flush=True)
+
+    mirrors = tuple(args.mirror) if args.mirror else data.MIRRORS
+    folder = data.download(args.dest, mirrors=mirrors, progress=progress)
+    print(f"MNIST ready in {folder}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    p = argparse.ArgumentParser(
+        prog="digitpad",
+        description="Draw digits and see them recognised. With no command, opens the app.",
+    )
+    p.add_argument("--version", action="version", version=f"digitpad {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a network with L-BFGS-B and write its weights")
+    t.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
+    t.add_argument("--hidden", type=int, default=300, help="size of a single hidden layer (300)")
+    t.add_argument("--hidden-layers", help="several hidden layers, e.g. 300,100 (overrides --hidden)")
+    t.add_argument("--lambda", dest="lam", type=float, default=1.0, help="L2 regularisation (1.0)")
+    t.add_argument("--max-iter", type=int, default=400, help="L-BFGS-B iterations (400)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    t.add_argument("--out", default="weights-new", help="weights folder to write (weights-new)")
+    t.add_argument("--limit", type=int, help="use only the first N training images")
+    t.add_argument("--pen", action="store_true", help="add the pen-written digits (pendigits)")
+    t.add_argument("--pen-data", help="pendigits folder (default: beside the MNIST folder)")
+    t.add_argument("--pen-holdout", default="default",
+                   help="comma-separated writer ids kept out of training for validation")
+    t.add_argument("--augment", type=int, default=0,
+                   help="distorted copies of each training image per stage (0: none)")
+    t.add_argument("--stages", type=int, default=1,
+                   help="split --max-iter over this many stages, each on fresh distortions")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy on the 10,000 MNIST test images")
+    e.add_argument("--weights", help="weights folder (default: the active weights)")
+    e.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="recognise the digits in image or ink files")
+    r.add_argument("--weights", help="weights folder (default: the active weights)")
+    r.add_argument("--json", action="store_true", help="one JSON object per line")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="PNG/JPEG/BMP/GIF/TIFF image or .json ink")
+    r.set_defaults(func=cmd_predict)
+
+    d = sub.add_parser("download", help="fetch MNIST into the user cache, checking SHA-256")
+    d.add_argument("--dest", help="folder to download into (default: the user cache)")
+    d.add_argument("--mirror", action="append", help="base URL to fetch from (repeatable)")
+    d.set_defaults(func=cmd_download)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `digitpad` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from app.main_window import run_app
+
+        return run_app()
+    from model.errors import DigitpadError
+
+    try:
+        return args.func(args)
+    except DigitpadError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Where files live, from a source checkout, an installed wheel or a PyInstaller bundle.
+
+Read-only resources (the shipped ``weights/`` and ``assets/``) sit beside the
+``app`` and ``model`` packages in the source tree and at the same relative
+paths inside a frozen bundle (``sys._MEIPASS``). User data (retrained
+weights, saved drawings, settings) goes to the user's data folder, never
+into the bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "digitpad"
+
+
+def resource_root() -> Path:
+    """The folder holding ``weights/`` and ``assets/``."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen)
+    return Path(__file__).resolve().parent.parent
+
+
+def resource(*parts: str) -> Path:
+    """Path of a shipped resource, e.g. ``resource("assets", "icon.png")``."""
+    return resource_root().joinpath(*parts)
+
+
+def shipped_weights_dir() -> Path:
+    """The read-only weights that ship with Digitpad."""
+    return resource("weights")
+
+
+def user_data_dir() -> Path:
+    """Per-user writable folder (``$DIGITPAD_HOME`` overrides it, for tests)."""
+    env = os.environ.get("DIGITPAD_HOME")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / APP_NAME
+
+
+def user_weights_dir() -> Path:
+    """Where retrained weights chosen by the user are kept."""
+    return user_data_dir() / "weights"
+
+
+def active_weights_dir() -> Path:
+    """The user's retrained weights if they exist, else the shipped ones."""
+    user = user_weights_dir()
+    if (user / "Theta1.txt").is_file():
+        return user
+    return shipped_weights_dir()

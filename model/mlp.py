@@ -1,0 +1,159 @@
+"""A sigmoid multi-layer perceptron in NumPy: forward pass, cost and gradient.
+
+Parameters are a list of per-layer Theta arrays of shape
+``(units_out, units_in + 1)`` whose column 0 is the bias, exactly as stored in
+the Theta files. Only at the optimizer boundary are they flattened:
+`pack` concatenates, `unpack` returns views into one flat vector.
+
+Every layer, hidden and output, is a sigmoid (the original design); the cost
+is the cross-entropy summed over the 10 sigmoid outputs plus
+``lambda / (2 m) * sum(W**2)`` over all non-bias weights. The one `forward`
+serves both training (keeping activations for backpropagation) and prediction.
+
+Left out on purpose: other activations, softmax, mini-batches, momentum;
+L-BFGS-B on the full batch does the optimisation (see `model.train`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.layout import Layout
+
+DTYPE = np.float32
+"""Dtype of the matrix products: float32 halves memory and doubles BLAS speed;
+costs are accumulated in float64 and the optimizer only ever sees float64."""
+
+
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-z)), correct for any z.
+
+    Written as exp, add, reciprocal (NumPy's SIMD loops, about 3x faster than
+    `scipy.special.expit` in float32). For z below about -88 (float32) exp
+    overflows to inf and 1 / (1 + inf) is exactly the limit 0, so the
+    overflow warning is silenced rather than avoided.
+    """
+    out = np.negative(z, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + exp(z)) without overflow: the safe form of -log(sigmoid(-z))."""
+    return np.logaddexp(np.zeros((), dtype=z.dtype), z)
+
+
+def pack(thetas: Sequence[np.ndarray]) -> np.ndarray:
+    """Flatten per-layer Thetas into one float64 vector for the optimizer."""
+    return np.concatenate([np.asarray(t, dtype=np.float64).ravel() for t in thetas])
+
+
+def unpack(flat: np.ndarray, layout: Layout) -> list[np.ndarray]:
+    """Split a flat vector into per-layer Theta views (no copies)."""
+    if flat.ndim != 1 or flat.size != layout.n_params:
+        raise ValueError(
+            f"flat parameter vector has shape {flat.shape}, expected ({layout.n_params},) "
+            f"for layout {layout}"
+        )
+    thetas, start = [], 0
+    for rows, cols in layout.shapes:
+        thetas.append(flat[start : start + rows * cols].reshape(rows, cols))
+        start += rows * cols
+    return thetas
+
+
+def _affine(a: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """z = a @ W.T + b with W = theta[:, 1:], b = theta[:, 0]."""
+    z = a @ theta[:, 1:].T
+    z += theta[:, 0]
+    return z
+
+
+def forward(thetas: Sequence[np.ndarray], X: np.ndarray, keep: bool = False):
+    """Run the network on the rows of X.
+
+    Returns the output activations (m, 10). With ``keep=True`` returns
+    ``(activations, z_out)``: the list of every layer's activations, input
+    first, and the pre-sigmoid output (for a numerically safe cost).
+    """
+    thetas = [np.asarray(t, dtype=DTYPE) for t in thetas]
+    a = np.asarray(X, dtype=DTYPE)
+    activations = [a]
+    z = a
+    for theta in thetas:
+        z = _affine(a, theta)
+        a = sigmoid(z) if keep else sigmoid(z, out=z)
+        activations.append(a)
+    if keep:
+        return activations, z
+    return a
+
+
+def predict_proba(thetas: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Output activations for each row of X (each in 0..1, not normalised)."""
+    return forward(thetas, np.atleast_2d(X))
+
+
+def one_hot(y: np.ndarray, n_classes: int = 10, dtype=DTYPE) -> np.ndarray:
+    """Rows of the identity matrix picked by the labels (vectorised)."""
+    return np.eye(n_classes, dtype=dtype)[np.asarray(y, dtype=np.intp)]
+
+
+def cost_and_grad(
+    thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, lam: float
+) -> tuple[float, list[np.ndarray]]:
+    """Regularised cross-entropy cost and its gradient by backpropagation.
+
+    X is (m, n_in), Y the one-hot targets (m, n_out). Works in the dtype of
+    `DTYPE` unless X is float64 (used by the gradient check).
+    """
+    dtype = np.float64 if X.dtype == np.float64 else DTYPE
+    thetas_c = [np.asarray(t, dtype=dtype) for t in thetas]
+    m = X.shape[0]
+    # Forward, keeping activations.
+    a = X
+    activations = [a]
+    z = a
+    for theta in thetas_c:
+        z = _affine(a, theta)
+        a = sigmoid(z)
+        activations.append(a)
+    # Cross-entropy from logits: y*softplus(-z) + (1-y)*softplus(z) = softplus(z) - y*z.
+    data_cost = (softplus(z).sum(dtype=np.float64) - np.vdot(Y, z).astype(np.float64)) / m
+    reg = sum(float(np.vdot(t[:, 1:], t[:, 1:])) for t in thetas_c)
+    cost = float(data_cost + lam / (2.0 * m) * reg)
+
+    # Backward.
+    delta = activations[-1] - Y
+    delta /= m
+    grads: list[np.ndarray] = [np.empty_like(t) for t in thetas_c]
+    for layer in range(len(thetas_c) - 1, -1, -1):
+        a_prev = activations[layer]
+        theta = thetas_c[layer]
+        g = grads[layer]
+        g[:, 0] = delta.sum(axis=0)
+        g[:, 1:] = delta.T @ a_prev
+        g[:, 1:] += (lam / m) * theta[:, 1:]
+        if layer > 0:
+            delta = delta @ theta[:, 1:]
+            slope = np.multiply(a_prev, a_prev)  # sigmoid' = a (1 - a) = a - a*a
+            np.subtract(a_prev, slope, out=slope)
+            delta *= slope
+    return cost, grads
+
+
+def init_thetas(layout: Layout, rng: np.random.Generator) -> list[np.ndarray]:
+    """Uniform initial weights in +-sqrt(6 / (fan_in + fan_out)), biases 0-ish too.
+
+    The bound scales with the layer size so that every layer starts in the
+    sigmoid's linear region whatever its width.
+    """
+    thetas = []
+    for n_out, n_in_plus in layout.shapes:
+        bound = np.sqrt(6.0 / (n_in_plus - 1 + n_out))
+        thetas.append(rng.uniform(-bound, bound, size=(n_out, n_in_plus)))
+    return thetas

@@ -1,0 +1,139 @@
+"""From an input (drawing, ink file, image file) to digits with probabilities.
+
+One `Recogniser` holds a loaded network and serves the pad, `digitpad
+predict` and the tests alike: inputs are split into digits (`model.segment`),
+each digit is normalised like MNIST (`model.ink` / `model.images`) and all of
+them go through one forward pass together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model import images, ink, mlp, segment
+from model.errors import NothingToRecognise
+from model.weights import Model
+
+DEFAULT_UNSURE_BELOW = 0.80
+"""Default confidence under which an answer is flagged "not sure"; a model's
+``model.json`` may carry its own ``unsure_threshold`` chosen on validation data."""
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in input coordinates
+
+
+@dataclass
+class DigitResult:
+    """One recognised digit."""
+
+    digit: int
+    probs: np.ndarray
+    box: Box
+    image: np.ndarray  # the 28x28 the network saw
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the chosen digit."""
+        return float(self.probs[self.digit])
+
+
+@dataclass
+class Reading:
+    """All digits of one input, left to right."""
+
+    digits: list[DigitResult] = field(default_factory=list)
+    unsure_below: float = DEFAULT_UNSURE_BELOW
+
+    @property
+    def text(self) -> str:
+        """The digits as a string, e.g. "2026"."""
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """The lowest per-digit confidence (0 when there are no digits)."""
+        return min((d.confidence for d in self.digits), default=0.0)
+
+    @property
+    def unsure(self) -> bool:
+        """True when some digit's confidence is below the threshold."""
+        return self.confidence < self.unsure_below
+
+    def to_json(self) -> dict:
+        """Plain-JSON form used by ``predict --json``."""
+        return {
+            "digits": self.text,
+            "confidence": round(self.confidence, 6),
+            "unsure": self.unsure,
+            "per_digit": [
+                {
+                    "digit": d.digit,
+                    "confidence": round(d.confidence, 6),
+                    "probabilities": [round(float(p), 6) for p in d.probs],
+                    "box": [round(float(v), 2) for v in d.box],
+                }
+                for d in self.digits
+            ],
+        }
+
+
+def probabilities(outputs: np.ndarray) -> np.ndarray:
+    """Normalise the 10 sigmoid outputs of each row so they sum to 1."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    return outputs / np.maximum(outputs.sum(axis=1, keepdims=True), 1e-12)
+
+
+class Recogniser:
+    """A network plus the pipelines that feed it."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.thetas = [np.asarray(t, dtype=mlp.DTYPE) for t in model.thetas]
+        self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
+
+    def classify(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784)."""
+        X = np.asarray(batch, dtype=mlp.DTYPE).reshape(-1, 784)
+        return probabilities(mlp.forward(self.thetas, X))
+
+    def _reading(self, crops: Sequence[np.ndarray], boxes: Sequence[Box]) -> Reading:
+        if not crops:
+            return Reading([], self.unsure_below)
+        probs = self.classify(np.stack(crops))
+        digits = [
+            DigitResult(int(p.argmax()), p, box, img)
+            for p, box, img in zip(probs, boxes, crops, strict=True)
+        ]
+        return Reading(digits, self.unsure_below)
+
+    def read_strokes(self, strokes: Sequence[np.ndarray]) -> Reading:
+        """Split strokes into digits, normalise each, classify all at once."""
+        strokes = ink.as_strokes(strokes)
+        if not strokes:
+            raise NothingToRecognise("nothing to recognise: the drawing is empty")
+        groups = segment.split_strokes(strokes)
+        crops = [ink.normalise(g) for g in groups]
+        boxes = [ink.bounds(g) for g in groups]
+        return self._reading(crops, boxes)
+
+    def read_ink_map(self, ink_map: np.ndarray) -> Reading:
+        """Digits in an ink map (0 paper .. 1 ink), left to right."""
+        found = segment.split_image(ink_map)
+        if not found:
+            raise NothingToRecognise("nothing to recognise: the image has no ink")
+        crops = [images.to_mnist(c) for c, _ in found]
+        return self._reading(crops, [b for _, b in found])
+
+    def read_path(self, path: str | os.PathLike) -> Reading:
+        """Read an ink JSON file or an image file, with errors naming the file."""
+        p = Path(path)
+        try:
+            if p.suffix.lower() == ".json":
+                return self.read_strokes(ink.load_ink(p).strokes)
+            return self.read_ink_map(images.ink_map(images.load_gray(p)))
+        except NothingToRecognise as exc:
+            raise NothingToRecognise(f"{p}: {exc}") from None

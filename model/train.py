@@ -1,0 +1,131 @@
+"""Full-batch training with SciPy's L-BFGS-B on the analytic gradient.
+
+`train` is the one entry point: it packs the per-layer Thetas into a float64
+vector only for the optimizer, reports progress once per iteration, and can
+be stopped at any time (a cancel flag or Ctrl+C) keeping the best weights seen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from model import mlp
+from model.layout import Layout
+
+
+@dataclass
+class Progress:
+    """One iteration's report: what a progress line or bar needs."""
+
+    iteration: int
+    max_iter: int
+    cost: float
+    elapsed: float
+
+    @property
+    def eta(self) -> float:
+        """Seconds left if the remaining iterations take as long as the past ones."""
+        if self.iteration <= 0:
+            return float("nan")
+        return self.elapsed / self.iteration * (self.max_iter - self.iteration)
+
+
+@dataclass
+class TrainResult:
+    """What training produced."""
+
+    thetas: list[np.ndarray]
+    cost: float
+    iterations: int
+    seconds: float
+    cancelled: bool
+    message: str
+
+
+class _Stop(Exception):
+    pass
+
+
+def train(
+    X: np.ndarray,
+    y: np.ndarray,
+    layout: Layout,
+    lam: float = 1.0,
+    max_iter: int = 400,
+    seed: int = 0,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    init: Sequence[np.ndarray] | None = None,
+) -> TrainResult:
+    """Minimise the regularised cross-entropy with L-BFGS-B.
+
+    X: (m, 784) floats in 0..1; y: labels 0..9. The result holds the weights
+    with the lowest cost seen (so a cancelled run is still usable). With the
+    same data, layout and seed the result is the same. `init` warm-starts from
+    existing Thetas instead of the seeded random initialisation.
+    """
+    if X.shape[1] != layout.sizes[0]:
+        raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
+    X = np.ascontiguousarray(X, dtype=mlp.DTYPE)
+    Y = mlp.one_hot(y, layout.sizes[-1])
+    rng = np.random.default_rng(seed)
+    start_thetas = init if init is not None else mlp.init_thetas(layout, rng)
+    x0 = mlp.pack(start_thetas)
+    best = {"cost": np.inf, "x": x0.copy()}
+    iteration = [0]
+    last_cost = [np.nan]
+    t0 = time.perf_counter()
+
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        if cancel is not None and cancel.is_set():
+            raise _Stop
+        cost, grads = mlp.cost_and_grad(mlp.unpack(flat, layout), X, Y, lam)
+        if cost < best["cost"]:
+            best["cost"] = cost
+            best["x"] = flat.copy()
+        last_cost[0] = cost
+        return cost, mlp.pack(grads)
+
+    def callback(intermediate_result=None) -> None:
+        iteration[0] += 1
+        if progress is not None:
+            progress(Progress(iteration[0], max_iter, float(best["cost"]), time.perf_counter() - t0))
+        if cancel is not None and cancel.is_set():
+            raise StopIteration
+
+    cancelled = False
+    message = ""
+    try:
+        res = minimize(
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={"maxiter": max_iter, "maxfun": max_iter * 2 + 20},
+        )
+        message = str(res.message)
+        cancelled = cancel is not None and cancel.is_set()
+    except (_Stop, KeyboardInterrupt):
+        cancelled = True
+        message = "cancelled"
+    seconds = time.perf_counter() - t0
+    thetas = [t.copy() for t in mlp.unpack(best["x"], layout)]
+    return TrainResult(thetas, float(best["cost"]), iteration[0], seconds, cancelled, message)
+
+
+def accuracy(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, batch: int = 10000) -> float:
+    """Fraction of rows whose most probable class equals the label."""
+    return float(np.mean(predict_labels(thetas, X, batch) == y))
+
+
+def predict_labels(thetas: Sequence[np.ndarray], X: np.ndarray, batch: int = 10000) -> np.ndarray:
+    """argmax of the network's outputs, computed in batches to bound memory."""
+    out = [mlp.predict_proba(thetas, X[i : i + batch]).argmax(axis=1) for i in range(0, len(X), batch)]
+    return np.concatenate(out) if out else np.empty(0, dtype=np.intp)

@@ -1,0 +1,149 @@
+"""One reproducible training run: gather data, train (in stages), measure, save.
+
+This is what `digitpad train` and the app's Retrain dialog both call, so a
+model trained either way carries the same `model.json`: every data source and
+its SHA-256, the settings, the time it took and the accuracies it reached.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model import train as _train
+from model.data import find_data_dir, load_mnist
+from model.layout import Layout
+from model.weights import PREPROCESSING_VERSION, save_weights
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run's result."""
+
+    hidden: list[int] = field(default_factory=lambda: [300])
+    lam: float = 1.0
+    max_iter: int = 400
+    seed: int = 0
+    data_dir: str | None = None
+    limit: int | None = None
+    pen: bool = False
+    pen_dir: str | None = None
+    pen_holdout: str = "default"
+    augment: int = 0
+    stages: int = 1
+    command: str = ""
+
+
+@dataclass
+class RunResult:
+    """The trained Thetas, their metadata (as saved) and whether the run was cut short."""
+
+    thetas: list[np.ndarray]
+    meta: dict
+    cancelled: bool
+
+
+def run_training(
+    config: TrainConfig,
+    out: Path | None,
+    progress: Callable[[_train.Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> RunResult:
+    """Train as `config` says; write the weights folder to `out` (if given)."""
+    layout = Layout.with_hidden(config.hidden)
+    train_split = load_mnist("train", config.data_dir)
+    test_split = load_mnist("test", config.data_dir)
+    X_base, y_base = train_split.X, train_split.y
+    if config.limit:
+        X_base, y_base = X_base[: config.limit], y_base[: config.limit]
+    n_mnist = len(y_base)
+    sources = {"mnist": {"folder": str(find_data_dir(config.data_dir)), "sha256": train_split.sha256}}
+    sources["mnist"]["sha256"].update(test_split.sha256)
+
+    pen_val = None
+    holdout: list[int] = []
+    if config.pen:
+        from model import pendigits
+
+        pen_path = pendigits.find_pen_file(config.pen_dir, config.data_dir)
+        samples = pendigits.load(pen_path)
+        holdout = pendigits.parse_holdout(config.pen_holdout)
+        train_s = [s for s in samples if s.writer not in holdout]
+        val_s = [s for s in samples if s.writer in holdout]
+        X_pen, y_pen = pendigits.render_training_set(train_s, seed=config.seed)
+        log(f"pen digits: {len(train_s)} samples from {30 - len(holdout)} writers "
+            f"-> {len(X_pen)} renderings; {len(val_s)} held out (writers {holdout})")
+        X_base = np.concatenate([X_base, X_pen])
+        y_base = np.concatenate([y_base, y_pen])
+        sources["pendigits"] = {"file": str(pen_path), "sha256": pendigits.sha256_of(pen_path)}
+        if val_s:
+            pen_val = pendigits.render_samples(val_s)
+
+    stages = max(1, config.stages)
+    per_stage = [config.max_iter // stages + (i < config.max_iter % stages) for i in range(stages)]
+    thetas = None
+    total_iter = 0
+    t0 = time.perf_counter()
+    cancelled = False
+    for stage, n_iter in enumerate(per_stage):
+        if config.augment:
+            from model.augment import augment_batch
+
+            rng = np.random.default_rng([config.seed, stage])
+            copies = [augment_batch(X_base, rng) for _ in range(config.augment)]
+            X = np.concatenate([X_base, *copies])
+            y = np.tile(y_base, config.augment + 1)
+        else:
+            X, y = X_base, y_base
+        if stages > 1 or config.augment:
+            log(f"stage {stage + 1}/{stages}: {n_iter} iterations on {len(X)} images")
+        done_before = total_iter
+
+        def stage_progress(p: _train.Progress, done_before=done_before) -> None:
+            if progress:
+                progress(_train.Progress(done_before + p.iteration, config.max_iter, p.cost,
+                                         time.perf_counter() - t0))
+
+        result = _train.train(X, y, layout, lam=config.lam, max_iter=n_iter, seed=config.seed,
+                              progress=stage_progress, cancel=cancel, init=thetas)
+        thetas = result.thetas
+        total_iter += result.iterations
+        del X, y
+        if result.cancelled:
+            cancelled = True
+            break
+    seconds = time.perf_counter() - t0
+
+    meta = {
+        "layer_sizes": list(layout.sizes),
+        "lambda": config.lam,
+        "iterations": total_iter,
+        "max_iter": config.max_iter,
+        "stages": stages,
+        "augment": config.augment,
+        "seed": config.seed,
+        "training_seconds": round(seconds, 1),
+        "training_images": int(len(X_base) * (config.augment + 1)),
+        "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
+        "test_accuracy": _train.accuracy(thetas, test_split.X, test_split.y),
+        "data": sources,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "command": config.command,
+        "cancelled": cancelled,
+    }
+    if config.pen:
+        meta["pen_holdout_writers"] = holdout
+        if pen_val is not None:
+            Xv, yv = pen_val
+            meta["pen_holdout_accuracy"] = _train.accuracy(thetas, Xv, yv)
+    if out is not None:
+        save_weights(out, thetas, meta)
+    return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)

@@ -1,0 +1,134 @@
+"""Weight folders: ``Theta1.txt``, ``Theta2.txt``, ... plus an optional ``model.json``.
+
+Each Theta file is written by ``np.savetxt`` (space-delimited), shape
+``(units_out, units_in + 1)`` with column 0 the bias, so a pair of Theta files
+from the classic from-scratch MNIST recipe (784-100-10, bias column first)
+loads unchanged. The layout is inferred from the shapes; ``model.json``
+(layer sizes, training settings, accuracies, data checksums) is checked
+against them when present. Saving is atomic: the folder is written under a
+temporary name and renamed into place, so readers never see half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.errors import WeightsError
+from model.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
+
+META_FILE = "model.json"
+PREPROCESSING_VERSION = 1
+"""Bumped whenever the ink/image normalisation changes what the network sees."""
+
+_THETA_RE = re.compile(r"^Theta(\d+)\.txt$")
+
+
+@dataclass
+class Model:
+    """A loaded network: its Thetas, the layout they imply, and their metadata."""
+
+    thetas: list[np.ndarray]
+    layout: Layout
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+
+def _theta_files(folder: Path) -> list[Path]:
+    found = {}
+    for p in folder.iterdir():
+        m = _THETA_RE.match(p.name)
+        if m:
+            found[int(m.group(1))] = p
+    if not found:
+        raise WeightsError(f"{folder}: no Theta1.txt found (not a weights folder)")
+    n = max(found)
+    for i in range(1, n + 1):
+        if i not in found:
+            raise WeightsError(f"{folder / f'Theta{i}.txt'}: missing (Theta{n}.txt exists)")
+    return [found[i] for i in range(1, n + 1)]
+
+
+def _load_theta(path: Path) -> np.ndarray:
+    try:
+        with open(path, encoding="utf-8") as f:
+            arr = np.loadtxt(f, dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else "malformed"
+        raise WeightsError(f"{path}: not a numeric matrix ({msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc})") from None
+    if arr.size == 0:
+        raise WeightsError(f"{path}: empty (truncated?)")
+    if not np.all(np.isfinite(arr)):
+        raise WeightsError(f"{path}: contains NaN or infinite values")
+    return arr
+
+
+def load_weights(folder: str | os.PathLike) -> Model:
+    """Load a weights folder, inferring and checking the layout."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise WeightsError(f"{folder}: weights folder not found")
+    paths = _theta_files(folder)
+    thetas = [_load_theta(p) for p in paths]
+    try:
+        layout = layout_from_shapes([t.shape for t in thetas])
+    except ValueError as exc:
+        raise WeightsError(f"{folder}: {exc}") from None
+    if layout.sizes[0] != N_INPUTS or layout.sizes[-1] != N_CLASSES:
+        raise WeightsError(
+            f"{paths[0] if layout.sizes[0] != N_INPUTS else paths[-1]}: layout {layout} "
+            f"does not map {N_INPUTS} pixels to {N_CLASSES} digits"
+        )
+    meta: dict[str, Any] = {}
+    meta_path = folder / META_FILE
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WeightsError(f"{meta_path}: not valid JSON ({exc})") from None
+        if not isinstance(meta, dict):
+            raise WeightsError(f"{meta_path}: expected a JSON object")
+        sizes = meta.get("layer_sizes")
+        if sizes is not None and list(sizes) != list(layout.sizes):
+            raise WeightsError(
+                f"{meta_path}: layer_sizes {list(sizes)} disagree with the Theta files ({layout})"
+            )
+    return Model(thetas=thetas, layout=layout, meta=meta, source=folder)
+
+
+def save_weights(folder: str | os.PathLike, thetas, meta: dict[str, Any] | None = None) -> Path:
+    """Write Theta files and model.json atomically into `folder` (replacing it)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    layout = layout_from_shapes([np.shape(t) for t in thetas])
+    meta = dict(meta or {})
+    meta["layer_sizes"] = list(layout.sizes)
+    meta.setdefault("preprocessing_version", PREPROCESSING_VERSION)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        for i, t in enumerate(thetas, start=1):
+            np.savetxt(tmp / f"Theta{i}.txt", np.asarray(t, dtype=np.float64), fmt="%.9g")
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder

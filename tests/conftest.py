@@ -1,0 +1,66 @@
+"""Shared fixtures: where the data sets are, the shipped weights, a small MNIST slice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DIGITPAD_SHARED", ROOT.parent / "shared" / "data"))
+os.environ.setdefault("DIGITPAD_DATA", str(SHARED / "mnist"))
+MNIST = Path(os.environ["DIGITPAD_DATA"])
+PEN_FILE = Path(os.environ.get("DIGITPAD_PEN_DATA", SHARED / "pendigits-train")) / "pendigits-orig.tra"
+USPS_FILE = Path(os.environ.get("DIGITPAD_USPS_DATA", SHARED / "usps-train")) / "usps-train.npz"
+WEIGHTS = ROOT / "weights"
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    """The 10,000 MNIST test images (float32 rows) and labels."""
+    from model.data import load_mnist
+
+    return load_mnist("test", MNIST)
+
+
+@pytest.fixture(scope="session")
+def mnist_train():
+    """The 60,000 MNIST training images and labels."""
+    from model.data import load_mnist
+
+    return load_mnist("train", MNIST)
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The shipped model."""
+    from model.weights import load_weights
+
+    return load_weights(WEIGHTS)
+
+
+@pytest.fixture(scope="session")
+def pen_samples():
+    """All 7,494 pendigits samples, in canvas coordinates."""
+    from model import pendigits
+
+    return pendigits.load(PEN_FILE)
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: str | Path | None = None, timeout: float = 600):
+    """Run `python -m app ARGS` as a user would run `digitpad ARGS`."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
