@@ -61,6 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         pen_holdout=args.pen_holdout,
         augment=args.augment,
         stages=args.stages,
+        validation=args.validation,
         command=" ".join(["digitpad", *sys.argv[1:]]),
     )
     cancel = threading.Event()
@@ -94,6 +95,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     meta = result.meta
     print(f"train accuracy {meta['train_accuracy']:.4f}  test accuracy {meta['test_accuracy']:.4f}")
+    for key, label in (("validation_accuracy", "MNIST validation"), ("pen_holdout_accuracy", "held-out pen")):
+        if key in meta:
+            print(f"{label} accuracy {meta[key]:.4f}")
     print(f"weights written to {args.out}" + ("  (stopped early: best so far)" if result.cancelled else ""))
     return 0
 
@@ -122,9 +126,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Recognise each path; bad paths get an error line but the rest are answered."""
-    from model.recognise import Recogniser
-
     from model.errors import DigitpadError
+    from model.recognise import Recogniser
     from model.weights import load_weights
 
     recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
@@ -185,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="distorted copies of each training image per stage (0: none)")
     t.add_argument("--stages", type=int, default=1,
                    help="split --max-iter over this many stages, each on fresh distortions")
+    t.add_argument("--validation", type=int, default=0,
+                   help="hold out the last N MNIST training images to report validation accuracy")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="accuracy on the 10,000 MNIST test images")

@@ -37,6 +37,7 @@ class TrainConfig:
     pen_holdout: str = "default"
     augment: int = 0
     stages: int = 1
+    validation: int = 0
     command: str = ""
 
 
@@ -61,6 +62,10 @@ def run_training(
     train_split = load_mnist("train", config.data_dir)
     test_split = load_mnist("test", config.data_dir)
     X_base, y_base = train_split.X, train_split.y
+    X_val = y_val = None
+    if config.validation:
+        X_val, y_val = X_base[-config.validation :], y_base[-config.validation :]
+        X_base, y_base = X_base[: -config.validation], y_base[: -config.validation]
     if config.limit:
         X_base, y_base = X_base[: config.limit], y_base[: config.limit]
     n_mnist = len(y_base)
@@ -139,6 +144,9 @@ def run_training(
         "command": config.command,
         "cancelled": cancelled,
     }
+    if X_val is not None:
+        meta["validation_images"] = int(len(y_val))
+        meta["validation_accuracy"] = _train.accuracy(thetas, X_val, y_val)
     if config.pen:
         meta["pen_holdout_writers"] = holdout
         if pen_val is not None:
