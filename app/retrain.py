@@ -1,0 +1,459 @@
+"""Model → Retrain…: train a new network from the app, in a worker thread.
+
+The worker runs `model.training_run.run_training` (or `model.data.download`)
+and talks to Tk only through a `queue.Queue` that the dialog polls with
+``after()``; it never touches a widget. Cancel sets a `threading.Event`:
+training stops after the current iteration and returns the best weights so
+far. When a run ends, its test accuracy is shown beside the current model's
+and the user chooses whether to use the new weights; accepted weights are
+saved atomically to the user's weights folder (the shipped ones are never
+touched) and stay in use after a restart.
+
+Keyboard: Tab moves between the fields, Alt+S starts, Escape cancels a run
+(or closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
+keeps the current ones, Alt+D downloads MNIST.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import tkinter as tk
+from dataclasses import dataclass
+from pathlib import Path
+from tkinter import filedialog, messagebox, ttk
+from typing import TYPE_CHECKING, Any
+
+from model.errors import DigitpadError
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+POLL_MS = 100
+JOIN_SECONDS = 3.0
+
+
+def fmt_secs(s: float) -> str:
+    """Seconds as m:ss (or h:mm:ss); "--:--" when unknown."""
+    if s != s or s in (float("inf"), float("-inf")):
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def mnist_missing(folder: Path) -> list[str]:
+    """Names of the MNIST files not found (neither gzipped nor plain) in `folder`."""
+    from model.data import FILES
+
+    missing = []
+    for img, lbl, _ in FILES.values():
+        for stem in (img, lbl):
+            if not ((folder / (stem + ".gz")).is_file() or (folder / stem).is_file()):
+                missing.append(stem + ".gz")
+    return missing
+
+
+@dataclass
+class Settings:
+    """Validated dialog fields."""
+
+    hidden: list[int]
+    lam: float
+    max_iter: int
+    limit: int
+    data_dir: str
+
+
+class RetrainDialog(tk.Toplevel):
+    """The Retrain dialog; one at a time, owned by the main window."""
+
+    def __init__(self, app: MainWindow):
+        super().__init__(app.root)
+        from model.data import find_data_dir
+
+        self.app = app
+        self.title("Retrain — Digitpad")
+        self.transient(app.root)
+        self.resizable(False, False)
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self.events: queue.Queue = queue.Queue()
+        self.cancel_event = threading.Event()
+        self.worker: threading.Thread | None = None
+        self.phase = "idle"  # idle, downloading, training, cancelling, done, failed
+        self.progress: Any = None  # the last model.train.Progress
+        self.result: Any = None  # the last RunResult
+        self.download_text = ""
+        self.error = ""
+        self.accepted: str | None = None  # "used" or "kept" once the user chose
+        self._close_when_done = False
+        self._started = 0.0
+        self._poll_job: str | None = None
+        self.current_accuracy: float | None = None
+
+        self.v_hidden = tk.StringVar(self, "300")
+        self.v_lambda = tk.StringVar(self, "1.0")
+        self.v_iter = tk.StringVar(self, "400")
+        self.v_limit = tk.StringVar(self, "60000")
+        self.v_data = tk.StringVar(self, str(find_data_dir()))
+        self.v_data.trace_add("write", lambda *a: self.render())
+        self._build()
+        self.render()
+        self.e_hidden.focus_set()
+        self.e_hidden.select_range(0, tk.END)
+        self.e_hidden.icursor(tk.END)
+
+    # -- construction ---------------------------------------------------------
+    def _build(self) -> None:
+        f = ttk.Frame(self, padding=12)
+        f.grid(row=0, column=0, sticky="nsew")
+        f.columnconfigure(1, weight=1)
+
+        def field(row: int, label: str, var: tk.StringVar, hint: str, width: int = 12) -> ttk.Entry:
+            ttk.Label(f, text=label).grid(row=row, column=0, sticky="w", pady=2)
+            e = ttk.Entry(f, textvariable=var, width=width)
+            e.grid(row=row, column=1, sticky="w", pady=2)
+            ttk.Label(f, text=hint, foreground="#777777").grid(row=row, column=2, columnspan=2,
+                                                               sticky="w", padx=(8, 0))
+            return e
+
+        self.e_hidden = field(0, "Hidden layers", self.v_hidden, "units per layer, e.g. 300 or 300,100")
+        self.e_lambda = field(1, "Lambda (λ)", self.v_lambda, "L2 regularisation")
+        self.e_iter = field(2, "Max iterations", self.v_iter, "L-BFGS-B iterations")
+        self.e_limit = field(3, "Training images", self.v_limit, "first N of MNIST's 60,000")
+        ttk.Label(f, text="MNIST folder").grid(row=4, column=0, sticky="w", pady=2)
+        self.e_data = ttk.Entry(f, textvariable=self.v_data, width=44)
+        self.e_data.grid(row=4, column=1, columnspan=2, sticky="we", pady=2)
+        self.b_browse = ttk.Button(f, text="Browse…", command=self.browse)
+        self.b_browse.grid(row=4, column=3, sticky="w", padx=(6, 0))
+
+        self.data_label = ttk.Label(f, text="", wraplength=520, justify="left")
+        self.data_label.grid(row=5, column=0, columnspan=3, sticky="w", pady=(4, 0))
+        self.b_download = ttk.Button(f, text="Download", underline=0, command=self.start_download)
+        self.b_download.grid(row=5, column=3, sticky="w", padx=(6, 0), pady=(4, 0))
+
+        ttk.Separator(f).grid(row=6, column=0, columnspan=4, sticky="we", pady=10)
+        self.bar = ttk.Progressbar(f, mode="determinate", length=520, maximum=1)
+        self.bar.grid(row=7, column=0, columnspan=4, sticky="we")
+        self.progress_label = ttk.Label(f, text="", font="TkFixedFont")
+        self.progress_label.grid(row=8, column=0, columnspan=4, sticky="w", pady=(4, 0))
+        self.status_label = ttk.Label(f, text="", wraplength=560, justify="left")
+        self.status_label.grid(row=9, column=0, columnspan=4, sticky="w", pady=(6, 0))
+
+        buttons = ttk.Frame(f)
+        buttons.grid(row=10, column=0, columnspan=4, sticky="e", pady=(12, 0))
+        self.b_start = ttk.Button(buttons, text="Start", underline=0, command=self.start)
+        self.b_cancel = ttk.Button(buttons, text="Cancel", command=self.cancel_or_close)
+        self.b_use = ttk.Button(buttons, text="Use new weights", underline=0, command=self.use_new)
+        self.b_keep = ttk.Button(buttons, text="Keep current", underline=0, command=self.keep_current)
+        for i, b in enumerate((self.b_use, self.b_keep, self.b_start, self.b_cancel)):
+            b.grid(row=0, column=i, padx=(6, 0))
+
+        for seq, fn in (("<Alt-s>", self.start), ("<Alt-S>", self.start),
+                        ("<Escape>", self.cancel_or_close),
+                        ("<Alt-u>", self.use_new), ("<Alt-U>", self.use_new),
+                        ("<Alt-k>", self.keep_current), ("<Alt-K>", self.keep_current),
+                        ("<Alt-d>", self.start_download), ("<Alt-D>", self.start_download),
+                        ("<Return>", self._default_action)):
+            self.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
+
+    # -- state -> widgets -------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while a worker (training or download) runs."""
+        return self.phase in ("downloading", "training", "cancelling")
+
+    def render(self) -> None:
+        """Map the dialog's state onto its widgets, and tell the main window."""
+        busy = self.busy
+        folder = Path(self.v_data.get().strip() or ".")
+        missing = mnist_missing(folder)
+        if self.phase == "downloading":
+            data_text = f"Downloading MNIST into {folder}… {self.download_text}"
+        elif missing:
+            data_text = f"MNIST files missing in {folder}: {', '.join(missing)}"
+        else:
+            data_text = f"MNIST found in {folder}"
+        self.data_label.configure(text=data_text, foreground="#b35900" if missing else "#2e7d32")
+        field_state = "disabled" if busy else "normal"
+        for w in (self.e_hidden, self.e_lambda, self.e_iter, self.e_limit, self.e_data, self.b_browse):
+            w.configure(state=field_state)
+        self.b_download.configure(state="normal" if missing and not busy else "disabled")
+        self.b_start.configure(state="disabled" if busy or missing else "normal")
+        self.b_cancel.configure(text="Cancel" if busy else "Close",
+                                state="disabled" if self.phase == "cancelling" else "normal")
+        choosing = self.phase == "done" and self.result is not None and self.accepted is None
+        for b in (self.b_use, self.b_keep):
+            if choosing:
+                b.grid()
+            else:
+                b.grid_remove()
+
+        p = self.progress
+        if p is not None:
+            self.bar.configure(maximum=max(1, p.max_iter), value=p.iteration)
+            self.progress_label.configure(
+                text=f"iteration {p.iteration}/{p.max_iter}   cost {p.cost:.5f}   "
+                     f"elapsed {fmt_secs(p.elapsed)}   ETA {fmt_secs(p.eta)}")
+        elif self.phase == "training":
+            self.bar.configure(value=0)
+            self.progress_label.configure(
+                text=f"loading data…   elapsed {fmt_secs(time.monotonic() - self._started)}")
+        else:
+            self.bar.configure(value=0)
+            self.progress_label.configure(text="")
+        self.status_label.configure(text=self._status_text(),
+                                    foreground="#b00020" if self.phase == "failed" else "")
+        from app.main_window import TrainingState
+
+        self.app.training_changed(TrainingState(
+            running=self.phase in ("training", "cancelling"),
+            iteration=p.iteration if p else 0, max_iter=p.max_iter if p else 0,
+            status=self._short_status()))
+
+    def _status_text(self) -> str:
+        if self.phase == "failed":
+            return self.error
+        if self.phase == "cancelling":
+            return "Cancelling: stopping after this iteration…"
+        if self.phase == "training":
+            return "Training… (Escape cancels and keeps the best weights so far)"
+        if self.phase == "done" and self.result is not None:
+            meta = self.result.meta
+            cur = self.current_accuracy
+            head = (f"Cancelled after {meta['iterations']} iterations; best weights so far:"
+                    if self.result.cancelled else f"Finished {meta['iterations']} iterations:")
+            text = (f"{head} test accuracy {_pct(meta['test_accuracy'])} "
+                    f"({'-'.join(map(str, meta['layer_sizes']))}, {meta['training_seconds']:.0f} s).\n"
+                    f"Current weights: test accuracy {_pct(cur)}.")
+            if self.accepted == "used":
+                return text + "\nNow using the new weights (saved; they stay after a restart)."
+            if self.accepted == "kept":
+                return text + "\nKept the current weights."
+            return text + "\nUse the new weights?"
+        if self.phase == "idle" and self.error:
+            return self.error
+        return ""
+
+    def _short_status(self) -> str:
+        if self.phase == "done" and self.result is not None:
+            return "Training cancelled" if self.result.cancelled else "Training finished"
+        if self.phase == "failed":
+            return "Training failed"
+        return ""
+
+    def debug_state(self) -> dict:
+        """JSON-able snapshot for tests."""
+        p = self.progress
+        return {
+            "phase": self.phase,
+            "iteration": p.iteration if p else 0,
+            "max_iter": p.max_iter if p else 0,
+            "cancelled": bool(self.result.cancelled) if self.result is not None else None,
+            "test_accuracy": self.result.meta["test_accuracy"] if self.result is not None else None,
+            "accepted": self.accepted,
+            "status": self.status_label.cget("text"),
+            "error": self.error,
+        }
+
+    # -- actions --------------------------------------------------------------
+    def _settings(self) -> Settings:
+        from model.layout import parse_hidden
+
+        hidden = parse_hidden(self.v_hidden.get())
+        try:
+            lam = float(self.v_lambda.get())
+        except ValueError:
+            raise ValueError(f"lambda must be a number like 1.0; got {self.v_lambda.get()!r}") from None
+        if not lam >= 0:
+            raise ValueError("lambda must be 0 or more")
+        try:
+            max_iter = int(self.v_iter.get())
+            limit = int(self.v_limit.get().replace(",", "").replace("_", ""))
+        except ValueError:
+            raise ValueError("max iterations and training images must be whole numbers") from None
+        if max_iter < 1 or limit < 1:
+            raise ValueError("max iterations and training images must be at least 1")
+        return Settings(hidden, lam, max_iter, min(limit, 60000), self.v_data.get().strip())
+
+    def _default_action(self) -> None:
+        if self.phase == "done" and self.accepted is None:
+            self.use_new()
+        elif not self.busy:
+            self.start()
+
+    def start(self) -> None:
+        """Validate the fields and start training in a worker thread."""
+        if self.busy or str(self.b_start.cget("state")) == "disabled":
+            return
+        try:
+            st = self._settings()
+        except ValueError as exc:
+            self.phase, self.error = "idle", str(exc)
+            self.render()
+            return
+        from model.training_run import TrainConfig
+
+        config = TrainConfig(
+            hidden=st.hidden, lam=st.lam, max_iter=st.max_iter, data_dir=st.data_dir or None,
+            limit=st.limit,
+            command=(f"Digitpad Retrain dialog: hidden {','.join(map(str, st.hidden))}, lambda {st.lam}, "
+                     f"max iterations {st.max_iter}, {st.limit} training images"))
+        self.cancel_event = threading.Event()
+        self.phase, self.error, self.progress, self.result, self.accepted = "training", "", None, None, None
+        self._started = time.monotonic()
+        self.worker = threading.Thread(target=self._train_worker, args=(config, self.cancel_event),
+                                       name="digitpad-train", daemon=True)
+        self.worker.start()
+        self.render()
+        self._schedule_poll()
+
+    def _train_worker(self, config, cancel: threading.Event) -> None:
+        """Runs in the worker thread: only puts messages on the queue."""
+        from model.training_run import run_training
+
+        try:
+            result = run_training(config, out=None, progress=lambda p: self.events.put(("progress", p)),
+                                  cancel=cancel)
+            self.events.put(("trained", result))
+        except DigitpadError as exc:
+            self.events.put(("error", str(exc)))
+        except MemoryError:
+            self.events.put(("error", "not enough memory for this training run (try fewer images "
+                                      "or smaller layers)"))
+        except Exception as exc:  # reported in the dialog, never as a traceback
+            self.events.put(("error", f"training failed: {type(exc).__name__}: {exc}"))
+
+    def start_download(self) -> None:
+        """Fetch MNIST into the folder field's folder, in a worker thread."""
+        if self.busy or not mnist_missing(Path(self.v_data.get().strip() or ".")):
+            return
+        self.phase, self.error, self.download_text = "downloading", "", ""
+        self.worker = threading.Thread(target=self._download_worker, args=(self.v_data.get().strip(),),
+                                       name="digitpad-download", daemon=True)
+        self.worker.start()
+        self.render()
+        self._schedule_poll()
+
+    def _download_worker(self, dest: str) -> None:
+        from model import data
+
+        def progress(name: str, done: int, total: int) -> None:
+            self.events.put(("download", name, done, total))
+
+        try:
+            folder = data.download(dest or None, progress=progress)
+            self.events.put(("downloaded", str(folder)))
+        except DigitpadError as exc:
+            self.events.put(("error", str(exc)))
+        except Exception as exc:
+            self.events.put(("error", f"download failed: {type(exc).__name__}: {exc}"))
+
+    def _schedule_poll(self) -> None:
+        if self._poll_job is None:
+            self._poll_job = self.after(POLL_MS, self._poll)
+
+    def _poll(self) -> None:
+        """On the Tk thread: apply every message the worker queued, then re-render once."""
+        self._poll_job = None
+        error = None
+        while True:
+            try:
+                msg = self.events.get_nowait()
+            except queue.Empty:
+                break
+            kind = msg[0]
+            if kind == "progress":
+                self.progress = msg[1]
+            elif kind == "trained":
+                self.result, self.phase = msg[1], "done"
+                model = self.app.state.model
+                self.current_accuracy = model.meta.get("test_accuracy") if model else None
+            elif kind == "download":
+                _, name, done, total = msg
+                self.download_text = (f"{name} {100 * done / total:.0f}%" if total
+                                      else f"{name} {done // 1024} KiB")
+            elif kind == "downloaded":
+                self.phase, self.download_text = "idle", ""
+            elif kind == "error":
+                self.phase, self.error = "failed", msg[1]
+                error = msg[1]
+        if self._close_when_done and not self.busy:
+            self.destroy_dialog()
+            return
+        self.render()
+        if error:
+            messagebox.showerror("Retrain", error, parent=self)
+        if self.busy:
+            self._schedule_poll()
+
+    def cancel_or_close(self) -> None:
+        """Escape / Cancel: stop a running job, or close the dialog when idle."""
+        if self.phase == "training":
+            self.cancel_event.set()
+            self.phase = "cancelling"
+            self.render()
+        elif self.phase in ("downloading", "cancelling"):
+            return
+        else:
+            self.close()
+
+    def use_new(self) -> None:
+        """Save the new weights as the user's weights and switch the app to them."""
+        if self.phase != "done" or self.result is None or self.accepted is not None:
+            return
+        try:
+            self.app.use_new_weights(self.result.thetas, self.result.meta)
+        except (DigitpadError, OSError) as exc:
+            messagebox.showerror("Cannot save weights", str(exc), parent=self)
+            return
+        self.accepted = "used"
+        self.render()
+
+    def keep_current(self) -> None:
+        """Discard the new weights."""
+        if self.phase == "done" and self.result is not None and self.accepted is None:
+            self.accepted = "kept"
+            self.render()
+
+    def browse(self) -> None:
+        """Choose the MNIST folder."""
+        folder = filedialog.askdirectory(parent=self, title="MNIST folder", mustexist=False)
+        if folder:
+            self.v_data.set(folder)
+
+    def close(self) -> None:
+        """Close the dialog; a running job is cancelled first (its result discarded)."""
+        if self.busy:
+            self.cancel_event.set()
+            if self.phase == "training":
+                self.phase = "cancelling"
+            self._close_when_done = True
+            self.render()
+            self.withdraw()
+            return
+        self.destroy_dialog()
+
+    def destroy_dialog(self) -> None:
+        """Forget the dialog in the main window and destroy it."""
+        from app.main_window import TrainingState
+
+        if self._poll_job is not None:
+            self.after_cancel(self._poll_job)
+            self._poll_job = None
+        self.app.retrain_dialog = None
+        self.app.training_changed(TrainingState())
+        self.destroy()
+
+    def shutdown(self) -> None:
+        """The main window is closing: stop the worker, wait for it briefly, no more polling."""
+        self.cancel_event.set()
+        if self._poll_job is not None:
+            self.after_cancel(self._poll_job)
+            self._poll_job = None
+        if self.worker is not None and self.worker.is_alive():
+            self.worker.join(JOIN_SECONDS)
+
+
+def _pct(p: float | None) -> str:
+    return "unknown" if p is None else f"{100 * float(p):.2f}%"
