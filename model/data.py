@@ -165,9 +165,9 @@ def load_mnist(split: str, folder: str | os.PathLike | None = None) -> Split:
     root = find_data_dir(folder)
     img_stem, lbl_stem, count = FILES[split]
     img_path, lbl_path = _locate(root, img_stem), _locate(root, lbl_stem)
-    sums = {img_path.name: check_sum(img_path), lbl_path.name: check_sum(lbl_path)}
     images = read_idx(img_path, IMAGE_MAGIC, count)
     labels = read_idx(lbl_path, LABEL_MAGIC, count)
+    sums = {img_path.name: check_sum(img_path), lbl_path.name: check_sum(lbl_path)}
     if labels.max() > 9:
         raise DataError(f"{lbl_path}: label {int(labels.max())} out of range 0..9")
     X = images.reshape(count, 784).astype(np.float32)

@@ -1,70 +1,154 @@
 """Scanned or photographed digits to MNIST-like 28x28 inputs.
 
-An image file is read with Pillow (refusing decompression bombs and
-non-images with a one-line error), turned into an "ink" map in 0..1 whatever
-its polarity (dark on light or light on dark), and each digit's crop is
-fitted into 20x20 keeping its aspect ratio and centred by centre of mass in
-28x28, as MNIST was.
+Reading (`load_gray`): an image file is opened with Pillow, refusing
+non-images, truncated files and decompression bombs with a one-line error
+that names the file; EXIF rotation is applied, transparency counts as white
+paper and 16-bit or floating-point greys are scaled by their own range
+(Pillow's ``convert("L")`` would clip them to white).
+
+Ink (`ink_map`): whatever the polarity (dark on light or light on dark) and
+the lighting, the picture becomes a map of ink in 0..1 with the paper at 0:
+
+1. polarity: the ink is the minority that stands out of its surroundings, so
+   the sign of the skew of a high-passed copy tells dark ink from light ink;
+2. uneven lighting: the paper's brightness is estimated by a grey closing
+   (a max filter then a min filter, wider than any stroke) on a reduced copy,
+   smoothed and scaled back up; the ink is ``1 - picture / paper``, which
+   cancels a lighting gradient (it multiplies paper and ink alike);
+3. noise: the paper's noise level is measured (median absolute deviation)
+   and taken off; a page whose darkest marks are within the noise is blank.
+
+Binarising (`binarise`): Otsu's threshold on the ink map.
+
+MNIST-like digit (`to_mnist`): NIST's binary digits were anti-aliased into
+a 20x20 box (aspect kept) and centred by centre of mass in 28x28. A crop is
+binarised at a working resolution, its strokes thinned or thickened (a
+distance-transform erosion or dilation) so that the stroke width at the 20x20
+scale matches MNIST's, then box-filtered into 20x20 and centred. Stroke width
+is estimated as ``2 * area / perimeter`` of the binarised 28x28 digit (for a
+stroke of width w and length L: area w L, perimeter about 2 L), the same
+estimator that gives `MNIST_STROKE_WIDTH` on MNIST itself.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 from model.errors import InputError, NothingToRecognise
 from model.ink import BOX, CENTRE, SIZE, centre_of_mass
 
 MAX_PIXELS = 40_000_000
-"""Images with more pixels than this are refused (a decompression-bomb guard)."""
+"""Images with more pixels than this are refused (a decompression-bomb guard).
+
+Pillow refuses more than twice ``Image.MAX_IMAGE_PIXELS`` (about 179 million)
+by itself, when the file is opened and before anything is decoded, and warns
+above half that; the warning is turned into an error here and this stricter
+limit is checked on the declared size, still before decoding."""
+
+MNIST_STROKE_WIDTH = 2.0
+"""Median of ``stroke_width`` over the 10,000 MNIST test digits (see
+tests/test_images.py, which measures it again)."""
+
+WORK_SIZE = 80
+"""Long side, in pixels, of the working copy a digit is binarised and
+re-stroked at (4x the 20x20 box, so the box filter anti-aliases like NIST's)."""
+
+BLANK_CONTRAST = 0.12
+"""Marks fainter than this (as a fraction of the paper's brightness) are not ink."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _to_unit_grey(img: Image.Image) -> np.ndarray:
+    """Grey levels in 0..1 from any Pillow mode (transparency over white paper)."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = float(arr.max()) if arr.size else 1.0
+        scale = 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        if img.mode == "F" and top <= 1.0:
+            scale = 1.0
+        return np.clip(arr / max(scale, 1e-12), 0.0, 1.0).astype(np.float32)
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        img.mode == "P" and "transparency" in img.info
+    ):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        grey = Image.alpha_composite(paper, rgba).convert("L")
+    else:
+        grey = img.convert("L")
+    return np.asarray(grey, dtype=np.float32) / np.float32(255.0)
+
+
+def _bomb_message(path: Path, exc: Exception) -> str:
+    m = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
+    return f"{path}: image too large ({size}; at most {MAX_PIXELS:,} allowed)"
 
 
 def load_gray(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as float32 grey levels in 0..1 (0 black, 1 white).
 
-    Transparent pixels count as white paper; only the first frame of an
-    animation is used.
+    Transparent pixels count as white paper, EXIF rotation is applied, only
+    the first frame of an animation is used. Raises `InputError` with a
+    ``"PATH: problem"`` message for a missing path, a folder, a file that is
+    not an image, a truncated or corrupt image and an image larger than
+    `MAX_PIXELS` (checked before the pixels are decoded).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not an image")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 w, h = img.size
                 if w * h > MAX_PIXELS:
-                    raise InputError(f"{path}: image too large ({w}x{h} pixels, at most "
-                                     f"{MAX_PIXELS:,} allowed)")
+                    raise InputError(f"{path}: image too large ({w}x{h} = {w * h:,} pixels; "
+                                     f"at most {MAX_PIXELS:,} allowed)")
                 if w == 0 or h == 0:
                     raise InputError(f"{path}: image is empty (0 pixels)")
                 img.seek(0)
-                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                    rgba = img.convert("RGBA")
-                    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                    grey = Image.alpha_composite(paper, rgba).convert("L")
-                else:
-                    grey = img.convert("L")
-                arr = np.asarray(grey, dtype=np.float32)
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+                arr = _to_unit_grey(upright if upright is not None else img)
     except InputError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"{path}: image too large (decompression bomb guard)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(_bomb_message(path, exc)) from None
     except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image file Pillow can read") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f"{path}: cannot read image ({exc})") from None
-    return arr / np.float32(255.0)
+        raise InputError(f"{path}: not an image file (Pillow cannot identify it)") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise InputError(f"{path}: image too large to decode in memory") from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError,
+            ZeroDivisionError) as exc:
+        # Truncated or corrupt files surface as any of these, depending on the format.
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: cannot read image ({detail})") from None
+    return arr
+
+
+# --------------------------------------------------------------------------- ink map
 
 
 def otsu_threshold(values: np.ndarray) -> float:
     """Otsu's threshold for values in 0..1 (maximises between-class variance)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0:
+        return 0.5
     hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
     hist = hist.astype(np.float64)
     centres = (edges[:-1] + edges[1:]) / 2
@@ -74,58 +158,216 @@ def otsu_threshold(values: np.ndarray) -> float:
     mu0 = m0 / np.maximum(w0, 1)
     mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
     between = w0 * w1 * (mu0 - mu1) ** 2
-    return float(centres[int(np.argmax(between))])
+    # The threshold sits between the bins: values above it are the bright class.
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def _reduced(gray: np.ndarray, short: int = 160) -> tuple[np.ndarray, float]:
+    """A box-filtered copy whose short side is about `short` px, and the reduction factor."""
+    h, w = gray.shape
+    f = max(1.0, min(h, w) / short)
+    if f <= 1.0:
+        return gray.astype(np.float32, copy=True), 1.0
+    size = (max(1, int(round(w / f))), max(1, int(round(h / f))))
+    img = Image.fromarray(gray.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
+    return np.asarray(img, dtype=np.float32), f
+
+
+def _skew(x: np.ndarray) -> float:
+    x = x.astype(np.float64).ravel()
+    x = x - x.mean()
+    sd = x.std()
+    return float((x ** 3).mean() / sd ** 3) if sd > 1e-9 else 0.0
+
+
+def ink_is_dark(gray: np.ndarray) -> bool:
+    """True when the ink is darker than the paper (the usual scan), False for light on dark.
+
+    The ink is the minority that departs from its neighbourhood, so after
+    removing large-scale light (a wide blur) its pixels form the long tail:
+    negative skew for dark ink. Ties go to the border's level (paper at the
+    edges), then to dark ink.
+    """
+    small, _ = _reduced(gray, 96)
+    sigma = max(small.shape) / 6.0
+    s = _skew(small - ndimage.gaussian_filter(small, sigma, mode="reflect"))
+    if abs(s) > 0.3:
+        return s < 0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    lo, hi = np.percentile(gray, [1, 99])
+    return bool(np.median(border) >= (lo + hi) / 2)
+
+
+def paper_level(dark_ink: np.ndarray) -> np.ndarray:
+    """The paper's brightness under each pixel of a dark-ink picture (same shape).
+
+    A grey closing wider than the strokes removes the ink from a reduced copy
+    (a brightness max filter then a min filter over a window a third of the
+    short side), a box blur of the same width smooths it, and it is scaled
+    back up with bilinear interpolation.
+    """
+    small, f = _reduced(dark_ink)
+    k = max(3, int(min(small.shape) / 3) | 1)
+    bg = ndimage.grey_closing(small, size=(k, k), mode="nearest")
+    bg = ndimage.uniform_filter(bg, size=k, mode="nearest")
+    if f > 1.0:
+        h, w = dark_ink.shape
+        bg = np.asarray(Image.fromarray(bg, mode="F").resize((w, h), Image.Resampling.BILINEAR))
+    return np.maximum(bg, 1e-3)
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Ink intensity in 0..1 (1 = full ink, 0 = paper), whatever the polarity.
+    """Ink intensity in 0..1 (1 = full ink, 0 = paper), whatever the polarity and lighting.
 
-    The paper is whichever level the image border mostly has; ink levels are
-    stretched so that the paper is 0 and the darkest ink (on light paper) is 1.
+    See the module docstring. A blank page (no mark stronger than
+    `BLANK_CONTRAST` and well above the noise) gives all zeros.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    paper = float(np.median(border))
-    ink = 1.0 - gray if paper >= 0.5 else gray.copy()
-    lo = float(np.percentile(ink, 5))
-    hi = float(np.percentile(ink, 99.9))
-    if hi - lo < 0.1:  # a blank page (or nearly so)
-        return np.zeros_like(ink)
-    ink = (ink - lo) / (hi - lo)
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.size == 0:
+        return np.zeros_like(gray)
+    dark = gray if ink_is_dark(gray) else 1.0 - gray
+    paper = paper_level(dark)
+    ink = 1.0 - dark / paper
+    # The paper is the bulk of the pixels: its spread is the noise.
+    med = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - med)))
+    floor = med + max(3.0 * noise, 0.02)
+    strong = float(np.percentile(ink, 99.9))
+    if strong - floor < max(BLANK_CONTRAST, 3.0 * noise):
+        return np.zeros_like(gray)
+    above = ink[ink > floor]
+    top = float(np.percentile(above, 95)) if above.size else strong
+    ink -= floor
+    ink /= max(top - floor, 1e-6)
     np.clip(ink, 0.0, 1.0, out=ink)
-    return ink
+    return ink.astype(np.float32, copy=False)
 
 
-def to_mnist(crop: np.ndarray) -> np.ndarray:
-    """Fit a digit's ink crop into 20x20 (aspect kept), centre by mass in 28x28."""
+def binarise(ink: np.ndarray) -> np.ndarray:
+    """Boolean ink mask: Otsu's threshold over the marked pixels, kept within 0.2..0.6."""
+    marked = ink[ink > 0.0]
+    if marked.size == 0:
+        return np.zeros(ink.shape, dtype=bool)
+    t = min(max(otsu_threshold(marked), 0.2), 0.6)
+    return ink > t
+
+
+# --------------------------------------------------------------------------- MNIST-like digit
+
+
+def stroke_width(img: np.ndarray, threshold: float = 0.5) -> float:
+    """Mean stroke width in pixels, ``2 * area / perimeter`` of ``img > threshold``.
+
+    The perimeter counts pixel edges between ink and paper (4-neighbours).
+    """
+    m = np.asarray(img) > threshold
+    area = int(m.sum())
+    if area == 0:
+        return 0.0
+    p = np.pad(m, 1)
+    perim = int((p[1:, :] != p[:-1, :]).sum() + (p[:, 1:] != p[:, :-1]).sum())
+    return 2.0 * area / max(perim, 1)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _working_mask(crop: np.ndarray) -> np.ndarray:
+    """The crop resized so that its long side is `WORK_SIZE`, binarised at half its ink."""
     h, w = crop.shape
-    if h == 0 or w == 0 or crop.max() <= 0:
-        raise NothingToRecognise("nothing to recognise: no ink")
+    f = WORK_SIZE / max(h, w)
+    nh, nw = max(1, int(round(h * f))), max(1, int(round(w * f)))
+    img = Image.fromarray(np.asarray(crop, dtype=np.float32), mode="F")
+    work = np.asarray(img.resize((nw, nh), Image.Resampling.BILINEAR if f > 1
+                                 else Image.Resampling.BOX), dtype=np.float32)
+    top = float(work.max())
+    return work > 0.5 * top if top > 0 else np.zeros_like(work, dtype=bool)
+
+
+def _restroke(mask: np.ndarray, radius: float) -> np.ndarray:
+    """Thicken (radius > 0) or thin (radius < 0) a mask's strokes by |radius| pixels."""
+    if abs(radius) < 0.25:
+        return mask
+    if radius > 0:
+        return ndimage.distance_transform_edt(~mask) <= radius
+    thin = ndimage.distance_transform_edt(mask) > -radius
+    # Never erase a stroke altogether: keep the skeleton-ish core where thinning empties a part.
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n and thin.any():
+        kept = np.unique(lab[thin])
+        lost = np.setdiff1d(np.arange(1, n + 1), kept)
+        if lost.size:
+            thin |= np.isin(lab, lost)
+    return thin if thin.any() else mask
+
+
+def _box20(mask: np.ndarray) -> np.ndarray:
+    """A mask's ink fitted into 20x20 (aspect kept) with a box filter: float 0..1."""
+    bb = _bbox(mask)
+    if bb is None:
+        return np.zeros((1, 1), dtype=np.float32)
+    t, left, b, r = bb
+    m = mask[t:b, left:r].astype(np.float32)
+    h, w = m.shape
     scale = BOX / max(h, w)
     nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
-    img = Image.fromarray((crop * 255).astype(np.uint8), mode="L")
-    small = np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1
-                                  else Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
-    np.clip(small, 0.0, 1.0, out=small)
+    img = Image.fromarray(m, mode="F").resize((nw, nh), Image.Resampling.BOX)
+    return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre(small: np.ndarray) -> np.ndarray:
+    """Paste a <=20x20 digit into 28x28 with its centre of mass at the centre."""
+    nh, nw = small.shape
     r, c = centre_of_mass(small)
     top = int(round(CENTRE - r))
     left = int(round(CENTRE - c))
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
-    # Paste with clipping at the 28x28 border.
     r0, c0 = max(top, 0), max(left, 0)
     r1, c1 = min(top + nh, SIZE), min(left + nw, SIZE)
-    out[r0:r1, c0:c1] = small[r0 - top : r1 - top, c0 - left : c1 - left]
+    if r1 > r0 and c1 > c0:
+        out[r0:r1, c0:c1] = small[r0 - top : r1 - top, c0 - left : c1 - left]
     return out
 
 
-def ink_bbox(ink: np.ndarray, threshold: float | None = None) -> tuple[int, int, int, int] | None:
-    """(top, left, bottom, right) exclusive bounds of pixels above the threshold."""
-    t = otsu_threshold(ink[ink > 0.02]) if threshold is None and (ink > 0.02).any() else (threshold or 0.5)
-    mask = ink > t
+def to_mnist(crop: np.ndarray, stroke: float | None = MNIST_STROKE_WIDTH) -> np.ndarray:
+    """A digit's ink crop (0..1) as MNIST would have it: 28x28 float32 in 0..1.
+
+    The ink is binarised at a working resolution, its stroke width brought to
+    `stroke` pixels at the 28x28 scale (None leaves it as drawn), fitted into
+    20x20 keeping the aspect ratio with box-filter anti-aliasing, and centred
+    by centre of mass.
+    """
+    crop = np.asarray(crop, dtype=np.float32)
+    if crop.ndim != 2 or crop.size == 0 or not (crop.max() > 0):
+        raise NothingToRecognise("nothing to recognise: no ink")
+    bb = _bbox(crop > 0.5 * float(crop.max()))
+    t, left, b, r = bb  # type: ignore[misc]  # max > 0, so some pixel passes
+    mask = _working_mask(crop[t:b, left:r])
     if not mask.any():
-        return None
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+        raise NothingToRecognise("nothing to recognise: no ink")
+    if stroke is not None:
+        for _ in range(2):
+            small = _box20(mask)
+            width = stroke_width(_centre(small))
+            if width <= 0 or abs(width - stroke) < 0.15:
+                break
+            # Pixels of the working copy per pixel of the 20x20 box.
+            per = max(mask.shape) / BOX if _bbox(mask) is None else (
+                max(np.ptp(np.flatnonzero(mask.any(axis=1))), np.ptp(np.flatnonzero(mask.any(axis=0))))
+                + 1) / BOX
+            mask = _restroke(mask, (stroke - width) / 2.0 * per)
+    return _centre(_box20(mask))
+
+
+def ink_bbox(ink: np.ndarray, threshold: float | None = None) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) exclusive bounds of the ink (Otsu mask, or ``ink > threshold``)."""
+    mask = binarise(ink) if threshold is None else ink > threshold
+    return _bbox(mask)
 
 
 def single_digit(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:

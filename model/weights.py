@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def _theta_files(folder: Path) -> list[Path]:
 
 def _load_theta(path: Path) -> np.ndarray:
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": handled below
             arr = np.loadtxt(f, dtype=np.float64, ndmin=2)
     except ValueError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else "malformed"
@@ -80,10 +82,14 @@ def load_weights(folder: str | os.PathLike) -> Model:
         raise WeightsError(f"{folder}: weights folder not found")
     paths = _theta_files(folder)
     thetas = [_load_theta(p) for p in paths]
-    try:
-        layout = layout_from_shapes([t.shape for t in thetas])
-    except ValueError as exc:
-        raise WeightsError(f"{folder}: {exc}") from None
+    for i in range(1, len(thetas)):
+        want = thetas[i - 1].shape[0] + 1
+        if thetas[i].shape[1] != want:
+            raise WeightsError(
+                f"{paths[i]}: shape {thetas[i].shape[0]}x{thetas[i].shape[1]}, expected {want} "
+                f"columns (bias + the {want - 1} units of {paths[i - 1].name}); truncated or mismatched?"
+            )
+    layout = layout_from_shapes([t.shape for t in thetas])
     if layout.sizes[0] != N_INPUTS or layout.sizes[-1] != N_CLASSES:
         raise WeightsError(
             f"{paths[0] if layout.sizes[0] != N_INPUTS else paths[-1]}: layout {layout} "
