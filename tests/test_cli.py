@@ -1,13 +1,12 @@
 """The `digitpad` command end to end, as a user runs it (subprocess)."""
 
 import json
-import tomllib
 
 import numpy as np
 import pytest
-from PIL import Image
-
+import tomllib
 from conftest import ROOT, WEIGHTS, run_cli
+from PIL import Image
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from functools import partial
 
 import numpy as np
 import pytest
-
 from conftest import MNIST, run_cli
+
 from model import data
 from model.errors import DataError
 
