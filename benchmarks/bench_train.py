@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model import mlp  # noqa: E402
 from model.data import load_mnist  # noqa: E402

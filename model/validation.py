@@ -1,0 +1,94 @@
+"""Measurements of a model on data it was not trained on.
+
+Shared by `benchmarks/accuracy.py` (which prints them and records them in
+``model.json``) and the tests (which assert the quality bars), so the
+figures in README, ``weights/model.json`` and the tests come from one code
+path: the same ink and image pipelines the app uses.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from model import images, ink
+from model.errors import DataError, DigitpadError
+from model.pendigits import DEFAULT_HOLDOUT, PenSample
+from model.recognise import Recogniser
+
+USPS_ENV = "DIGITPAD_USPS_DATA"
+SCAN_SIZE = 96
+
+
+def holdout_writers(meta: dict) -> list[int]:
+    """The writers a model was not trained on, as its model.json names them."""
+    return list(meta.get("pen_holdout_writers") or DEFAULT_HOLDOUT)
+
+
+def pen_probabilities(rec: Recogniser, samples: list[PenSample], scale: float = 1.0) -> np.ndarray:
+    """Probabilities for each pen sample replayed at `scale` times the default canvas size.
+
+    Each sample is one digit, so it is normalised whole (as the pad does for one digit).
+    """
+    X = np.stack([ink.normalise([st * scale for st in s.strokes]) for s in samples])
+    return rec.classify(X)
+
+
+def find_usps(path: str | os.PathLike | None = None) -> Path:
+    """The USPS npz: `path`, else $DIGITPAD_USPS_DATA, else usps-train beside MNIST."""
+    from model.data import find_data_dir
+
+    folder = Path(path or os.environ.get(USPS_ENV) or find_data_dir().resolve().parent / "usps-train")
+    p = folder / "usps-train.npz" if folder.suffix != ".npz" else folder
+    if not p.is_file():
+        raise DataError(f"{p}: USPS file not found (set {USPS_ENV})")
+    return p
+
+
+def load_usps(path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """USPS images (n, 16, 16) uint8 with 255 = ink, and labels."""
+    with np.load(find_usps(path)) as z:
+        return z["images"], z["labels"]
+
+
+def as_scan(img16: np.ndarray, size: int = SCAN_SIZE) -> np.ndarray:
+    """A USPS digit as a scan would look: dark ink on white paper, upscaled, grey 0..1."""
+    up = Image.fromarray(255 - img16).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(up, dtype=np.float32) / 255.0
+
+
+def read_scans(rec: Recogniser, imgs16: np.ndarray, size: int = SCAN_SIZE) -> list[tuple[str, float]]:
+    """(digits read, confidence) for each USPS digit rendered as a scan, via the image pipeline."""
+    out = []
+    for img in imgs16:
+        try:
+            r = rec.read_ink_map(images.ink_map(as_scan(img, size)))
+            out.append((r.text, r.confidence))
+        except DigitpadError:
+            out.append(("", 0.0))
+    return out
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
+    """The confidence threshold that best separates errors from correct answers.
+
+    Maximises (share of errors flagged) - (share of correct answers flagged)
+    over a grid, i.e. Youden's J on validation data.
+    """
+    grid = np.round(np.arange(0.30, 0.995, 0.01), 2)
+    err, ok = confidence[~correct], confidence[correct]
+    if len(err) == 0:
+        return float(grid[0])
+    j = (err[:, None] < grid).mean(axis=0) - (ok[:, None] < grid).mean(axis=0)
+    return float(grid[int(np.argmax(j))])
+
+
+def flag_rates(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(share of errors flagged "not sure", share of correct answers flagged)."""
+    flagged = confidence < threshold
+    errors = (~correct).sum()
+    return (float(flagged[~correct].sum() / errors) if errors else 0.0,
+            float(flagged[correct].sum() / max(correct.sum(), 1)))
