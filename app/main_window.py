@@ -606,6 +606,7 @@ class MainWindow:
             self.retrain_dialog.focus_set()
             return
         self.retrain_dialog = RetrainDialog(self)
+        self.refresh()
 
     def training_changed(self, training: TrainingState) -> None:
         """Called by the retrain dialog (on the Tk thread) when its run starts, moves or ends."""

@@ -99,6 +99,27 @@ class RetrainDialog(tk.Toplevel):
         self.v_data.trace_add("write", lambda *a: self.render())
         self._build()
         self.render()
+        self._place_beside(app.root)
+        self.focus_first()
+
+    def _place_beside(self, root: tk.Misc) -> None:
+        """Open beside the main window (right, else below) when the screen has room, so one
+        can keep drawing while a run goes on; else centred over it."""
+        self.update_idletasks()
+        w, h = self.winfo_reqwidth(), self.winfo_reqheight()
+        rx, ry = root.winfo_rootx(), root.winfo_rooty()
+        rw, rh = root.winfo_width(), root.winfo_height()
+        sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
+        if rx + rw + 12 + w <= sw:
+            x, y = rx + rw + 12, ry
+        elif ry + rh + 40 + h <= sh:
+            x, y = rx, ry + rh + 40
+        else:
+            x, y = max(0, rx + (rw - w) // 2), max(0, ry + (rh - h) // 3)
+        self.geometry(f"+{x}+{y}")
+
+    def focus_first(self) -> None:
+        """Keyboard focus to the first field, its text selected (typing replaces it)."""
         self.e_hidden.focus_set()
         self.e_hidden.select_range(0, tk.END)
         self.e_hidden.icursor(tk.END)
@@ -110,7 +131,7 @@ class RetrainDialog(tk.Toplevel):
         f.columnconfigure(1, weight=1)
 
         def field(row: int, label: str, var: tk.StringVar, hint: str, width: int = 12) -> ttk.Entry:
-            ttk.Label(f, text=label).grid(row=row, column=0, sticky="w", pady=2)
+            ttk.Label(f, text=label).grid(row=row, column=0, sticky="w", pady=2, padx=(0, 8))
             e = ttk.Entry(f, textvariable=var, width=width)
             e.grid(row=row, column=1, sticky="w", pady=2)
             ttk.Label(f, text=hint, foreground="#777777").grid(row=row, column=2, columnspan=2,
@@ -121,7 +142,7 @@ class RetrainDialog(tk.Toplevel):
         self.e_lambda = field(1, "Lambda (λ)", self.v_lambda, "L2 regularisation")
         self.e_iter = field(2, "Max iterations", self.v_iter, "L-BFGS-B iterations")
         self.e_limit = field(3, "Training images", self.v_limit, "first N of MNIST's 60,000")
-        ttk.Label(f, text="MNIST folder").grid(row=4, column=0, sticky="w", pady=2)
+        ttk.Label(f, text="MNIST folder").grid(row=4, column=0, sticky="w", pady=2, padx=(0, 8))
         self.e_data = ttk.Entry(f, textvariable=self.v_data, width=44)
         self.e_data.grid(row=4, column=1, columnspan=2, sticky="we", pady=2)
         self.b_browse = ttk.Button(f, text="Browse…", command=self.browse)
@@ -254,6 +275,9 @@ class RetrainDialog(tk.Toplevel):
             "accepted": self.accepted,
             "status": self.status_label.cget("text"),
             "error": self.error,
+            "data": self.data_label.cget("text"),
+            "download_enabled": str(self.b_download.cget("state")) == "normal",
+            "start_enabled": str(self.b_start.cget("state")) == "normal",
         }
 
     # -- actions --------------------------------------------------------------
@@ -357,6 +381,7 @@ class RetrainDialog(tk.Toplevel):
         """On the Tk thread: apply every message the worker queued, then re-render once."""
         self._poll_job = None
         error = None
+        finished = False
         while True:
             try:
                 msg = self.events.get_nowait()
@@ -367,6 +392,7 @@ class RetrainDialog(tk.Toplevel):
                 self.progress = msg[1]
             elif kind == "trained":
                 self.result, self.phase = msg[1], "done"
+                finished = True
                 model = self.app.state.model
                 self.current_accuracy = model.meta.get("test_accuracy") if model else None
             elif kind == "download":
@@ -375,13 +401,18 @@ class RetrainDialog(tk.Toplevel):
                                       else f"{name} {done // 1024} KiB")
             elif kind == "downloaded":
                 self.phase, self.download_text = "idle", ""
+                finished = True
             elif kind == "error":
                 self.phase, self.error = "failed", msg[1]
+                finished = True
                 error = msg[1]
         if self._close_when_done and not self.busy:
             self.destroy_dialog()
             return
+        was_busy = self.busy
         self.render()
+        if finished and not was_busy:
+            self.focus_first()
         if error:
             messagebox.showerror("Retrain", error, parent=self)
         if self.busy:
