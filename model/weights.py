@@ -11,6 +11,7 @@ temporary name and renamed into place, so readers never see half of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -75,13 +76,53 @@ def _load_theta(path: Path) -> np.ndarray:
     return arr
 
 
-def load_weights(folder: str | os.PathLike) -> Model:
+def _cache_path(paths: list[Path]) -> Path | None:
+    """Where a parsed binary copy of these Theta files is cached (keyed by path, size, mtime)."""
+    from model.data import user_cache_dir
+
+    try:
+        key = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths)
+    except OSError:
+        return None
+    return user_cache_dir() / "weights" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz")
+
+
+def _load_thetas(paths: list[Path], use_cache: bool) -> list[np.ndarray]:
+    """Parse the Theta text files, or reuse the binary copy made the last time they were parsed.
+
+    Parsing ~400k numbers of text takes a good part of a second; the cache makes
+    the app start fast. The text files stay the truth: any change to them
+    (size or modification time) misses the cache.
+    """
+    cache = _cache_path(paths) if use_cache else None
+    if cache is not None and cache.is_file():
+        try:
+            with np.load(cache) as z:
+                thetas = [z[f"t{i}"] for i in range(len(paths))]
+            if all(np.all(np.isfinite(t)) for t in thetas):
+                return thetas
+        except (OSError, ValueError, KeyError):
+            pass
+    thetas = [_load_theta(p) for p in paths]
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=cache.parent)
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **{f"t{i}": t for i, t in enumerate(thetas)})
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only or full disk only costs speed
+    return thetas
+
+
+def load_weights(folder: str | os.PathLike, use_cache: bool = True) -> Model:
     """Load a weights folder, inferring and checking the layout."""
     folder = Path(folder)
     if not folder.is_dir():
         raise WeightsError(f"{folder}: weights folder not found")
     paths = _theta_files(folder)
-    thetas = [_load_theta(p) for p in paths]
+    thetas = _load_thetas(paths, use_cache)
     for i in range(1, len(thetas)):
         want = thetas[i - 1].shape[0] + 1
         if thetas[i].shape[1] != want:

@@ -95,3 +95,17 @@ def test_malformed_weights_give_one_clear_line(tmp_path, case, message):
     text = str(err.value)
     assert message in text and "\n" not in text
     assert str(tmp_path) in text
+
+
+def test_parsed_copy_is_reused_but_never_outlives_a_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "w"
+    save_weights(folder, _thetas(Layout((784, 6, 10)), 1))
+    first = load_weights(folder)
+    assert len(list((tmp_path / "cache").rglob("*.npz"))) == 1
+    again = load_weights(folder)
+    for a, b in zip(first.thetas, again.thetas, strict=True):
+        np.testing.assert_array_equal(a, b)
+    (folder / "Theta2.txt").write_text("1 2 x\n")
+    with pytest.raises(WeightsError, match="not a numeric matrix"):
+        load_weights(folder)
