@@ -1,0 +1,344 @@
+"""The stand-alone executable (PyInstaller, build.spec) does what the installed command does.
+
+The bundle is built once per test session, into a temporary folder, with
+``pyinstaller --noconfirm --distpath TMP/dist --workpath TMP/build build.spec``
+run from the repository root: the one-folder build (``dist/digitpad/digitpad``)
+and, for the tests parametrised over both, the one-file build
+(``DIGITPAD_ONEFILE=1``, ``dist/onefile/digitpad``). Every frozen run gets an
+environment without PYTHONPATH/PYTHONHOME and a throw-away user data folder;
+answers are compared with the source install (``python -m app`` through
+conftest's `run_cli`), never with hard-coded numbers, and no time is asserted.
+
+Run alone:  python -m pytest -q -m frozen tests/test_frozen.py
+To reuse a bundle built beforehand, set DIGITPAD_FROZEN_DIST to its dist folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MNIST, PEN_FILE, ROOT, WEIGHTS, run_cli
+
+pytestmark = [
+    pytest.mark.frozen,
+    pytest.mark.skipif(importlib.util.find_spec("PyInstaller") is None, reason="needs PyInstaller"),
+]
+
+SPEC = ROOT / "build.spec"
+BUILD_TIMEOUT = 3600  # minutes on a loaded 2-core machine; generous on purpose
+RUN_TIMEOUT = 600
+MNIST_FOUND = (MNIST / "t10k-images-idx3-ubyte.gz").is_file() or (MNIST / "t10k-images-idx3-ubyte").is_file()
+needs_mnist = pytest.mark.skipif(not MNIST_FOUND, reason=f"needs MNIST in {MNIST}")
+needs_pen = pytest.mark.skipif(not PEN_FILE.is_file(), reason=f"needs the pendigits file {PEN_FILE}")
+
+
+def project_version() -> str:
+    """[project] version from pyproject.toml."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["version"]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _build(dist: Path, work: Path, onefile: bool) -> None:
+    env = dict(os.environ)
+    env.pop("DIGITPAD_ONEFILE", None)
+    if onefile:
+        env["DIGITPAD_ONEFILE"] = "1"
+    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+           "--distpath", str(dist), "--workpath", str(work), str(SPEC)]
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    assert r.returncode == 0, f"pyinstaller failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+
+
+def _bundle(tmp_path_factory, onefile: bool) -> Path:
+    """Path of the frozen executable, built on first use (or taken from DIGITPAD_FROZEN_DIST)."""
+    rel = Path("onefile", "digitpad") if onefile else Path("digitpad", "digitpad")
+    given = os.environ.get("DIGITPAD_FROZEN_DIST")
+    if given:
+        exe = Path(given) / rel
+        if not exe.is_file():
+            pytest.skip(f"DIGITPAD_FROZEN_DIST={given} has no {rel}")
+        return exe
+    tmp = tmp_path_factory.mktemp("onefile" if onefile else "onedir")
+    _build(tmp / "dist", tmp / "build", onefile)
+    exe = tmp / "dist" / rel
+    assert exe.is_file() and os.access(exe, os.X_OK), f"no executable at {exe}"
+    return exe
+
+
+@pytest.fixture(scope="session")
+def onedir_exe(tmp_path_factory) -> Path:
+    """The one-folder build's executable (dist/digitpad/digitpad)."""
+    return _bundle(tmp_path_factory, onefile=False)
+
+
+@pytest.fixture(scope="session")
+def onefile_exe(tmp_path_factory) -> Path:
+    """The one-file build's executable (dist/onefile/digitpad)."""
+    return _bundle(tmp_path_factory, onefile=True)
+
+
+@pytest.fixture(scope="session", params=["onedir", "onefile"])
+def exe(request) -> Path:
+    """Each build in turn."""
+    return request.getfixturevalue(f"{request.param}_exe")
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """os.environ without PYTHONPATH/PYTHONHOME, with its own user data folder."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["DIGITPAD_HOME"] = str(home)
+    env["DIGITPAD_DATA"] = str(MNIST)
+    env.update(extra)
+    return env
+
+
+def run_frozen(exe: Path, *args: str, cwd: Path, env: dict[str, str] | None = None,
+               timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run the frozen executable from `cwd` (not the repository) in a clean environment."""
+    return subprocess.run([str(exe), *args], cwd=cwd, env=env or clean_env(cwd / "home"),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def bundle_listing(exe: Path) -> set[str]:
+    """Every file of a one-folder bundle (to check nothing is written into it)."""
+    root = exe.parent
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@pytest.fixture(scope="session")
+def inputs(tmp_path_factory) -> list[Path]:
+    """MNIST test digits as PNG (one also as JPEG) and pen-written digits as ink JSON files."""
+    from PIL import Image
+
+    from model import pendigits
+    from model.data import load_mnist
+
+    folder = tmp_path_factory.mktemp("inputs")
+    paths: list[Path] = []
+    if MNIST_FOUND:
+        test = load_mnist("test", MNIST)
+        for i in range(12):
+            img = Image.fromarray((test.X[i].reshape(28, 28) * 255 + 0.5).astype(np.uint8), "L")
+            p = folder / f"mnist-{i}-label{int(test.y[i])}.png"
+            img.save(p)
+            paths.append(p)
+        # a dark-on-light, larger JPEG as well: exercises another Pillow plugin in the bundle
+        dark_on_light = 255 - (test.X[12].reshape(28, 28) * 255).astype(np.uint8)
+        big = Image.fromarray(dark_on_light, "L").resize((112, 112))
+        p = folder / f"mnist-12-label{int(test.y[12])}.jpg"
+        big.save(p, quality=95)
+        paths.append(p)
+    if PEN_FILE.is_file():
+        samples = pendigits.load(PEN_FILE)
+        for i in range(0, 400, 40):
+            s = samples[i]
+            p = folder / f"pen-{i}-label{s.label}.json"
+            p.write_text(json.dumps({"width": 560, "height": 320,
+                                     "strokes": [np.round(st, 2).tolist() for st in s.strokes]}))
+            paths.append(p)
+    if not paths:
+        pytest.skip("needs MNIST or the pendigits file to make inputs")
+    return paths
+
+
+def _predictions(stdout: str) -> dict[str, dict]:
+    out = {}
+    for line in stdout.splitlines():
+        d = json.loads(line)
+        out[Path(d.pop("path")).name] = d
+    return out
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_version_matches_pyproject(exe, tmp_path):
+    r = run_frozen(exe, "--version", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"digitpad {project_version()}"
+
+
+def test_predict_matches_source_install(exe, inputs, tmp_path):
+    """Same digits and confidences for images and ink files as `python -m app predict`."""
+    args = ["predict", "--json", *map(str, inputs)]
+    frozen = run_frozen(exe, *args, cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    source = run_cli(*args, env={"DIGITPAD_HOME": str(tmp_path / "src-home")})
+    assert source.returncode == 0, source.stderr
+    got, want = _predictions(frozen.stdout), _predictions(source.stdout)
+    assert set(got) == {p.name for p in inputs}
+    for name, w in want.items():
+        g = got[name]
+        assert g["digits"] == w["digits"], name
+        assert g["confidence"] == pytest.approx(w["confidence"], abs=1e-5), name
+        boxes = [v for d in g["per_digit"] for v in d["box"]]
+        assert boxes == pytest.approx([v for d in w["per_digit"] for v in d["box"]], abs=0.05), name
+    # and the answers are real readings, not errors: most carry their true label
+    right = sum(v["digits"] == name.split("label")[1].split(".")[0] for name, v in got.items())
+    assert right >= 0.8 * len(got)
+
+
+def test_predict_plain_output_and_errors(onedir_exe, inputs, tmp_path):
+    """The tab-separated output and the one-line error for a bad file, as from source."""
+    bad = tmp_path / "not-an-image.png"
+    bad.write_text("hello")
+    args = ["predict", str(inputs[0]), str(bad)]
+    frozen = run_frozen(onedir_exe, *args, cwd=tmp_path)
+    source = run_cli(*args, env={"DIGITPAD_HOME": str(tmp_path / "src-home")})
+    assert frozen.returncode == source.returncode == 2
+    assert frozen.stdout == source.stdout
+    assert frozen.stderr == source.stderr
+    assert "Traceback" not in frozen.stderr
+
+
+@needs_mnist
+def test_evaluate_matches_source_install(exe, tmp_path):
+    frozen = run_frozen(exe, "evaluate", "--json", cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    source = run_cli("evaluate", "--json", env={"DIGITPAD_HOME": str(tmp_path / "src-home")})
+    assert source.returncode == 0, source.stderr
+    got, want = json.loads(frozen.stdout), json.loads(source.stdout)
+    assert got["accuracy"] == want["accuracy"]
+    assert got["confusion"] == want["confusion"]
+    assert got["layer_sizes"] == want["layer_sizes"]
+    # the shipped weights came from inside the bundle, not from the source tree
+    meipass = exe.parent / "_internal" if exe.parent.name == "digitpad" else None
+    assert Path(got["weights"]).name == "weights"
+    assert Path(got["weights"]).resolve() != WEIGHTS.resolve()
+    if meipass is not None:
+        assert Path(got["weights"]).resolve() == (meipass / "weights").resolve()
+
+
+@needs_mnist
+@needs_pen
+def test_train_matches_source_install(onedir_exe, tmp_path):
+    """A short training run (L-BFGS-B, pen data, distortions) works frozen and writes outside the bundle."""
+    before = bundle_listing(onedir_exe)
+    common = ["train", "--limit", "300", "--max-iter", "4", "--hidden", "20", "--pen", "--augment", "1",
+              "--validation", "100", "--seed", "3"]
+    frozen = run_frozen(onedir_exe, *common, "--out", "w-frozen", cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    assert (tmp_path / "w-frozen" / "Theta1.txt").is_file()
+    source = run_cli(*common, "--out", str(tmp_path / "w-source"),
+                     env={"DIGITPAD_HOME": str(tmp_path / "src-home")})
+    assert source.returncode == 0, source.stderr
+
+    def accuracies(out: str) -> list[str]:
+        return [line for line in out.splitlines() if "accuracy" in line]
+
+    assert accuracies(frozen.stdout) and accuracies(frozen.stdout) == accuracies(source.stdout)
+    ev = run_frozen(onedir_exe, "evaluate", "--json", "--weights", "w-frozen", cwd=tmp_path)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["layer_sizes"] == [784, 20, 10]
+    assert bundle_listing(onedir_exe) == before, "nothing may be written into the bundle"
+
+
+def test_clean_environment_and_other_cwd(exe, inputs, tmp_path):
+    """No PYTHONPATH/PYTHONHOME, another working folder; and a stray PYTHONPATH cannot hijack it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = clean_env(tmp_path / "home")
+    assert "PYTHONPATH" not in env and "PYTHONHOME" not in env
+    r = run_frozen(exe, "--version", cwd=elsewhere, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == f"digitpad {project_version()}", r.stderr
+    r = run_frozen(exe, "predict", str(inputs[0]), str(inputs[-1]), cwd=elsewhere, env=env)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 2
+
+    # a fake `app` package on PYTHONPATH and a bogus PYTHONHOME change nothing
+    fake = tmp_path / "fake" / "app"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise SystemExit('the source tree was imported')\n")
+    r2 = run_frozen(exe, "predict", str(inputs[0]), str(inputs[-1]), cwd=elsewhere,
+                    env={**env, "PYTHONPATH": str(fake.parent), "PYTHONHOME": str(tmp_path / "nowhere")})
+    assert r2.returncode == 0, r2.stderr
+    assert r2.stdout == r.stdout
+    assert not any(elsewhere.iterdir()), "the frozen command wrote into its working folder"
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def _x_tools_missing() -> list[str]:
+    return [t for t in ("Xvfb", "xdotool", "xclip") if shutil.which(t) is None]
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    from gui_driver import Xvfb
+
+    if _x_tools_missing():
+        pytest.skip(f"needs X tools: {', '.join(_x_tools_missing())}")
+    server = Xvfb(1280, 1024)
+    yield server
+    server.stop()
+
+
+def start_frozen_app(exe: Path, xvfb, home: Path):
+    """A gui_driver.App whose process is the frozen executable (no arguments), in a clean env."""
+    from gui_driver import App
+
+    home.mkdir(parents=True, exist_ok=True)
+    app = App.__new__(App)
+    app.xvfb = xvfb
+    app.home = home
+    app.state_file = home / "gui-state.json"
+    app.env = {k: v for k, v in xvfb.env(DIGITPAD_HOME=str(home), DIGITPAD_DEBUG_STATE=str(app.state_file),
+                                         DIGITPAD_DATA=str(MNIST)).items()
+               if k not in ("PYTHONPATH", "PYTHONHOME")}
+    app.log = open(home / "app-stderr.log", "ab")  # noqa: SIM115 (closed by App.close)
+    app.started = time.monotonic()
+    app.proc = subprocess.Popen([str(exe)], env=app.env, cwd=home, stdout=subprocess.DEVNULL, stderr=app.log)
+    app.wid = None
+    return app
+
+
+@needs_pen
+def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples, shipped):
+    """The window opens, a pen digit dragged with xdotool is read as from source, Ctrl+Q exits 0."""
+    from gui_driver import as_drawn
+
+    from model.recognise import Recogniser
+
+    recogniser = Recogniser(shipped)
+    sample = expected = None
+    for s in pen_samples[:200]:
+        r = recogniser.read_strokes(as_drawn(s.strokes))
+        if r.text == str(s.label) and r.confidence >= 0.95:
+            sample, expected = s, r.text
+            break
+    assert sample is not None, "the shipped model should read some pen digit confidently"
+
+    app = start_frozen_app(exe, xvfb, tmp_path / "home")
+    try:
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Digitpad$"],
+                               env=xvfb.env(), capture_output=True, text=True, timeout=120)
+        assert found.returncode == 0 and found.stdout.split(), f"no Digitpad window: {app.stderr()}"
+        st = app.wait_ready(timeout=120)
+        assert Path(st["weights"]).resolve() != WEIGHTS.resolve(), "the app must use the bundled weights"
+        st = app.draw_and_wait([np.asarray(s).tolist() for s in sample.strokes], timeout=60)
+        st = app.wait_state(lambda s: s["text"] == expected, timeout=60, what=f"the reading {expected!r}")
+        assert app.copy_result(expected, timeout=30) == expected
+    finally:
+        status = app.close(timeout=60)
+    assert status == 0, app.stderr()
+    assert "Traceback" not in app.stderr()
