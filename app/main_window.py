@@ -388,6 +388,7 @@ class MainWindow:
             self._picture_cache = None
         s.current = [(x, y)]
         s.hover = None
+        s.note = ""
 
     def _stroke_point(self, x: float, y: float) -> None:
         if self.state.current is None:
@@ -425,8 +426,7 @@ class MainWindow:
             self.refresh()
 
     def _pad_resized(self, width: int, height: int) -> None:
-        if self.state.picture is None:
-            return
+        """Refit an opened picture (and report the new size), once the resizing settles."""
         if self._resize_job is not None:
             self.root.after_cancel(self._resize_job)
         self._resize_job = self.root.after(60, self._after_resize)
@@ -477,6 +477,7 @@ class MainWindow:
         s.strokes.pop()
         s.version += 1
         s.hover = None
+        s.note = ""
         self.recognise()
 
     def clear(self) -> None:
@@ -489,6 +490,7 @@ class MainWindow:
         s.picture = None
         s.version += 1
         s.hover = None
+        s.note = ""
         self._picture_cache = None
         self.recognise()
 

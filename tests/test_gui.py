@@ -102,6 +102,11 @@ def test_window_opens_ready_to_draw(app):
     assert st["weights_kind"] == "shipped" and st["layer_sizes"][0] == 784
     name = app.xdo("getwindowname", app.wid).stdout.strip()
     assert name == "Digitpad"
+    # The pad grows with the window.
+    w, h = st["pad"]["width"], st["pad"]["height"]
+    app.xdo("windowsize", app.wid, "1100", "700")
+    st = app.wait_state(lambda s: s["pad"]["width"] > w + 100 and s["pad"]["height"] > h + 100,
+                        what="the pad to grow with the window")
 
 
 def test_draw_single_digits_and_copy(app, samples):
@@ -116,6 +121,15 @@ def test_draw_single_digits_and_copy(app, samples):
     st = app.state()
     assert st["message"] == "Draw a digit"
     assert st["history"][-3:] == ["3", "7", "0"]
+
+
+def test_unsure_digit_says_so(app, pen_samples, recogniser):
+    unsure = next(s for s in pen_samples[:600]
+                  if len((r := recogniser.read_strokes(as_drawn(s.strokes))).digits) == 1
+                  and r.confidence < 0.65)
+    st = app.draw_and_wait(unsure.strokes)
+    assert st["unsure"] is True
+    assert st["info"].startswith("Not sure — looks like "), st["info"]
 
 
 def test_undo_and_clear(app, samples, recogniser):
@@ -150,6 +164,14 @@ def test_three_digit_number_and_screenshot(app, samples, recogniser, tmp_path):
     assert st["text"] == "905"
     assert len(st["boxes"]) == 3
     assert app.copy_result("905") == "905"
+    # The digit details follow the mouse: the last written digit, or the one pointed at.
+    assert st["selected"] == 2
+    pad = st["pad"]
+    x0, y0, x1, y1 = st["boxes"][0]
+    app.xdo("mousemove", str(round(pad["x"] + (x0 + x1) / 2)), str(round(pad["y"] + (y0 + y1) / 2)))
+    app.wait_state(lambda s: s["selected"] == 0, what="the first digit to be selected")
+    app.xdo("mousemove", "1270", "1010")
+    app.wait_state(lambda s: s["selected"] == 2, what="the last digit to be selected again")
     shot = app.screenshot(tmp_path / "window.png")
     assert _non_blank(shot) > 10
 
