@@ -790,7 +790,7 @@ class MainWindow:
         self._menu_state(self.menu_edit, "Clear", has_strokes or s.picture is not None)
         self._menu_state(self.menu_edit, "Copy result", reading is not None and bool(reading.digits))
         self._menu_state(self.menu_file, "Save drawing…", has_strokes)
-        self._menu_state(self.menu_model, "Retrain…", True)  # opens the running dialog while busy
+        self._menu_state(self.menu_model, "Retrain…", not busy)
         self._menu_state(self.menu_model, "Load weights…", not busy)
         self._menu_state(self.menu_model, "Restore shipped weights",
                          not busy and (s.weights_kind != "shipped" or paths.user_weights_dir().exists()))

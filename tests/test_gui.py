@@ -309,6 +309,14 @@ def test_retrain_cancel_then_use_new_weights_after_restart(xvfb, tmp_path, sampl
         st = again.wait_ready()
         assert st["weights_kind"] == "retrained" and st["layer_sizes"] == [784, 25, 10]
         assert st["weights"] == str(home / "weights")
+        # Model → Restore shipped weights, through the menu with the keyboard, then confirm.
+        again.key("alt+m")
+        again.key("s")
+        confirm = again.find_window("^Restore shipped weights$")
+        again.key("Return", wid=confirm)
+        st = again.wait_state(lambda s: s["weights_kind"] == "shipped", what="the shipped weights")
+        assert st["layer_sizes"] == [784, 300, 10]
+        assert not (home / "weights").exists()
     finally:
         again.close()
 
