@@ -220,7 +220,7 @@ class MainWindow:
         bar.add_cascade(label="File", menu=m, underline=0)
         self.menu_edit = m = tk.Menu(bar)
         m.add_command(label="Undo", accelerator="Ctrl+Z", command=self.undo, underline=0)
-        m.add_command(label="Clear", accelerator="Esc", command=self.clear, underline=0)
+        m.add_command(label="Clear", accelerator="Esc", command=self.clear, underline=1)
         m.add_separator()
         m.add_command(label="Copy result", accelerator="Ctrl+C", command=self.copy_result, underline=0)
         bar.add_cascade(label="Edit", menu=m, underline=0)
@@ -739,7 +739,7 @@ class MainWindow:
 
         # Result and message.
         big, line, colour = self._result_texts()
-        self.result_label.configure(text=big)
+        self.result_label.configure(text=big, foreground=WARN if colour == WARN else ACCENT)
         self.info_label.configure(text=line, foreground=colour)
 
         # The pad: picture, strokes, boxes.
