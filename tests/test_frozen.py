@@ -177,6 +177,18 @@ def test_version_matches_pyproject(exe, tmp_path):
     assert r.stdout.strip() == f"digitpad {project_version()}"
 
 
+def test_resources_ship_at_their_source_paths(onedir_exe):
+    """weights/ and the app's icons sit in the bundle as in the source tree, byte for byte."""
+    internal = onedir_exe.parent / "_internal"
+    shipped = sorted(p.relative_to(ROOT) for p in (ROOT / "weights").iterdir() if p.is_file())
+    shipped += [p.relative_to(ROOT) for p in (ROOT / "assets").glob("icon.*")]
+    assert any(str(p).startswith("weights") for p in shipped)
+    for rel in shipped:
+        assert (internal / rel).is_file(), f"{rel} is missing from the bundle"
+        assert (internal / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+    assert not list((internal / "assets").glob("*.py")), "development files do not ship"
+
+
 def test_predict_matches_source_install(exe, inputs, tmp_path):
     """Same digits and confidences for images and ink files as `python -m app predict`."""
     args = ["predict", "--json", *map(str, inputs)]
