@@ -50,6 +50,57 @@ class RunResult:
     cancelled: bool
 
 
+@dataclass
+class _RunData:
+    """The data a run trains on and measures with."""
+
+    X_base: np.ndarray
+    y_base: np.ndarray
+    n_mnist: int
+    test: object
+    sources: dict
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    holdout: list[int] = field(default_factory=list)
+    pen_val: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_iter: int,
+             seconds: float, cancelled: bool) -> dict:
+    """The model.json of a run: settings, data checksums, time and accuracies."""
+    X_base, y_base, n_mnist, test_split = d.X_base, d.y_base, d.n_mnist, d.test
+    X_val, y_val, holdout, pen_val = d.X_val, d.y_val, d.holdout, d.pen_val
+    stages = max(1, config.stages)
+    n_images = int(len(X_base) * (config.augment + 1))
+    meta = {
+        "layer_sizes": list(layout.sizes),
+        "lambda": config.lam,
+        "iterations": total_iter,
+        "max_iter": config.max_iter,
+        "stages": stages,
+        "augment": config.augment,
+        "seed": config.seed,
+        "training_seconds": round(seconds, 1),
+        "training_images": n_images,
+        "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
+        "test_accuracy": _train.accuracy(thetas, test_split.X, test_split.y),
+        "data": d.sources,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "command": config.command,
+        "cancelled": cancelled,
+    }
+    if X_val is not None:
+        meta["validation_images"] = int(len(y_val))
+        meta["validation_accuracy"] = _train.accuracy(thetas, X_val, y_val)
+    if config.pen:
+        meta["pen_holdout_writers"] = holdout
+        if pen_val is not None:
+            Xv, yv = pen_val
+            meta["pen_holdout_accuracy"] = _train.accuracy(thetas, Xv, yv)
+    return meta
+
+
 def run_training(
     config: TrainConfig,
     out: Path | None,
@@ -91,6 +142,7 @@ def run_training(
         if val_s:
             pen_val = pendigits.render_samples(val_s)
 
+    data = _RunData(X_base, y_base, n_mnist, test_split, sources, X_val, y_val, holdout, pen_val)
     stages = max(1, config.stages)
     per_stage = [config.max_iter // stages + (i < config.max_iter % stages) for i in range(stages)]
     thetas = None
@@ -124,34 +176,17 @@ def run_training(
         if result.cancelled:
             cancelled = True
             break
+        if stages > 1 and stage < stages - 1:
+            interim = _measure(config, layout, thetas, data, total_iter, time.perf_counter() - t0, False)
+            interim["completed_stages"] = stage + 1
+            log(f"after stage {stage + 1}: test {interim['test_accuracy']:.4f}"
+                + (f"  held-out pen {interim['pen_holdout_accuracy']:.4f}"
+                   if "pen_holdout_accuracy" in interim else ""))
+            if out is not None:
+                save_weights(out, thetas, interim)
     seconds = time.perf_counter() - t0
 
-    meta = {
-        "layer_sizes": list(layout.sizes),
-        "lambda": config.lam,
-        "iterations": total_iter,
-        "max_iter": config.max_iter,
-        "stages": stages,
-        "augment": config.augment,
-        "seed": config.seed,
-        "training_seconds": round(seconds, 1),
-        "training_images": int(len(X_base) * (config.augment + 1)),
-        "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
-        "test_accuracy": _train.accuracy(thetas, test_split.X, test_split.y),
-        "data": sources,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "preprocessing_version": PREPROCESSING_VERSION,
-        "command": config.command,
-        "cancelled": cancelled,
-    }
-    if X_val is not None:
-        meta["validation_images"] = int(len(y_val))
-        meta["validation_accuracy"] = _train.accuracy(thetas, X_val, y_val)
-    if config.pen:
-        meta["pen_holdout_writers"] = holdout
-        if pen_val is not None:
-            Xv, yv = pen_val
-            meta["pen_holdout_accuracy"] = _train.accuracy(thetas, Xv, yv)
+    meta = _measure(config, layout, thetas, data, total_iter, seconds, cancelled)
     if out is not None:
         save_weights(out, thetas, meta)
     return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)
