@@ -41,8 +41,8 @@ MNIST = Path(os.environ.get("DIGITPAD_DATA", ROOT.parent / "shared" / "data" / "
 
 def du(path: Path) -> int:
     """Bytes on disk, as `du` counts them (allocated blocks, hard links once)."""
-    if path.is_file():
-        return path.stat().st_blocks * 512
+    if not path.is_dir() or path.is_symlink():
+        return path.lstat().st_blocks * 512
     seen: set[tuple[int, int]] = set()
     total = 0
     for p in [path, *path.rglob("*")]:

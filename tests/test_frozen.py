@@ -264,6 +264,32 @@ def test_train_matches_source_install(onedir_exe, tmp_path):
     assert bundle_listing(onedir_exe) == before, "nothing may be written into the bundle"
 
 
+@needs_mnist
+def test_download_from_a_local_mirror(onedir_exe, tmp_path):
+    """`digitpad download` (urllib, gzip, SHA-256 checks) works frozen, from a server on loopback."""
+    import functools
+    import http.server
+    import threading
+
+    if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("needs the gzipped MNIST files to serve")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MNIST))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        mirror = f"http://127.0.0.1:{server.server_address[1]}/"
+        r = run_frozen(onedir_exe, "download", "--dest", "got", "--mirror", mirror, cwd=tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert r.returncode == 0, r.stderr
+    assert "MNIST ready" in r.stdout
+    for name in ("t10k-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        assert (tmp_path / "got" / name).read_bytes() == (MNIST / name).read_bytes()
+
+
 def test_clean_environment_and_other_cwd(exe, inputs, tmp_path):
     """No PYTHONPATH/PYTHONHOME, another working folder; and a stray PYTHONPATH cannot hijack it."""
     elsewhere = tmp_path / "elsewhere"
@@ -342,13 +368,13 @@ def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples, s
 
     app = start_frozen_app(exe, xvfb, tmp_path / "home")
     try:
+        st = app.wait_ready(timeout=120)  # raises with the app's stderr if it exits instead
         found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Digitpad$"],
                                env=xvfb.env(), capture_output=True, text=True, timeout=120)
-        assert found.returncode == 0 and found.stdout.split(), f"no Digitpad window: {app.stderr()}"
-        st = app.wait_ready(timeout=120)
+        assert found.returncode == 0 and app.wid in found.stdout.split(), found
         assert Path(st["weights"]).resolve() != WEIGHTS.resolve(), "the app must use the bundled weights"
-        st = app.draw_and_wait([np.asarray(s).tolist() for s in sample.strokes], timeout=60)
-        st = app.wait_state(lambda s: s["text"] == expected, timeout=60, what=f"the reading {expected!r}")
+        app.draw_and_wait([np.asarray(s).tolist() for s in sample.strokes], timeout=60)
+        app.wait_state(lambda s: s["text"] == expected, timeout=60, what=f"the reading {expected!r}")
         assert app.copy_result(expected, timeout=30) == expected
     finally:
         status = app.close(timeout=60)
