@@ -1,9 +1,26 @@
 """Split a drawing or an image into digits, left to right.
 
-Strokes: strokes whose horizontal extents overlap (or nearly touch) belong to
-one digit, so a 4, a 5 or a crossed 7 drawn in several strokes stays whole.
-Images: connected components of the binarised ink, specks dropped, parts of
-one digit (overlapping horizontally) merged.
+Strokes (`split_strokes`):
+
+1. strokes that touch or cross (closer than a few percent of their size), or
+   whose horizontal extents mostly overlap, are one digit: the two strokes of
+   a 4, the bar of a 5 or the cross of a 7 join their digit;
+2. neighbouring groups are then joined when they overlap horizontally and are
+   close, and a small fragment (a detached bar, a dot) joins its nearest group
+   when it is near it;
+3. a group much wider than a digit is tall (two digits written in one
+   stroke) is cut at the column crossed by the least ink, near where the
+   boundary between digits is expected, and each side is looked at again.
+
+Images (`split_image`): the ink map is binarised (`model.images.binarise`),
+specks are dropped, connected components are grouped like strokes (parts of
+a broken digit overlapping horizontally or nearly touching are merged),
+components much wider than a digit are cut at their thinnest column, and
+each digit's crop keeps only its own ink.
+
+Both work on "parts" (strokes or components) described by their bounding
+boxes and point sets, with thresholds relative to the writing's size, so they
+do not depend on the canvas or image resolution.
 """
 
 from __future__ import annotations
@@ -12,62 +29,391 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from model import images
 
 Box = tuple[float, float, float, float]
 
+TOUCH = 0.06
+"""Parts closer than this fraction of their size are one digit."""
+OVERLAP_STRONG = 0.5
+"""Parts whose horizontal overlap is at least this fraction of the narrower one are one digit."""
+OVERLAP_WEAK = 0.25
+NEAR = 0.25
+"""Parts overlapping by `OVERLAP_WEAK` and closer than `NEAR` x height are one digit."""
+FRAGMENT = 0.25
+"""A part smaller than this fraction of the writing's height is a fragment of a digit..."""
+FLAT = 0.3
+"""A flat part (less tall than this fraction of the writing's height and than half its
+width) is a fragment too: the detached bar of a 5 or a 7."""
+FRAGMENT_NEAR = 0.35
+"""A fragment joins the nearest group if it is within this fraction of the height."""
+SPECK_STROKE = 0.2
+"""A stroke group smaller than this fraction of the height, far from the rest, is a stray dot."""
+WIDE = 1.4
+"""A group wider than this many times its height may be two digits."""
+SPLIT_SURE = 2.0
+"""A group wider than this many times its height is cut even where the cut crosses more ink."""
 
-def _merge_overlapping(spans: list[tuple[float, float]], min_overlap: float) -> list[list[int]]:
-    """Group indices of spans (x0, x1) whose overlap exceeds `min_overlap` of the narrower one."""
-    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
-    groups: list[list[int]] = []
-    cur_lo = cur_hi = 0.0
-    for i in order:
-        lo, hi = spans[i]
-        if groups:
-            overlap = min(hi, cur_hi) - max(lo, cur_lo)
-            narrower = max(min(hi - lo, cur_hi - cur_lo), 1e-9)
-            if overlap >= min_overlap * narrower:
-                groups[-1].append(i)
-                cur_lo, cur_hi = min(cur_lo, lo), max(cur_hi, hi)
+
+class _Parts:
+    """Bounding boxes, sizes and point clouds of parts, and a union-find over them."""
+
+    def __init__(self, boxes: np.ndarray, points: list[np.ndarray]):
+        self.boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)  # x0, y0, x1, y1
+        self.points = points
+        self.parent = list(range(len(points)))
+        self._trees: dict[int, cKDTree] = {}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def groups(self) -> list[list[int]]:
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.points)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())
+
+    def tree(self, i: int) -> cKDTree:
+        if i not in self._trees:
+            self._trees[i] = cKDTree(self.points[i])
+        return self._trees[i]
+
+    def distance(self, a: Sequence[int], b: Sequence[int]) -> float:
+        """Smallest distance between the point sets of two lists of parts."""
+        best = np.inf
+        for i in a:
+            for j in b:
+                bi, bj = self.boxes[i], self.boxes[j]
+                gap = max(bi[0] - bj[2], bj[0] - bi[2], bi[1] - bj[3], bj[1] - bi[3], 0.0)
+                if gap >= best:
+                    continue
+                pi, pj = (i, j) if len(self.points[i]) >= len(self.points[j]) else (j, i)
+                d = float(self.tree(pi).query(self.points[pj], k=1)[0].min())
+                best = min(best, d)
+        return best
+
+
+def _union_box(boxes: np.ndarray) -> np.ndarray:
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+
+
+def _overlap_fraction(a: np.ndarray, b: np.ndarray) -> float:
+    """Horizontal overlap of two boxes as a fraction of the narrower one (negative: a gap)."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    narrower = max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
+    return overlap / narrower
+
+
+def _reference_height(boxes: np.ndarray) -> float:
+    """The writing's height: the upper quartile of the parts' extents."""
+    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    h = float(np.percentile(ext, 75)) if len(ext) else 0.0
+    return max(h, float(ext.max()) * 0.25 if len(ext) else 0.0, 1e-6)
+
+
+def _group_parts(parts: _Parts, touch: bool = True) -> list[list[int]]:
+    """Group parts into digits (rules 1 and 2 of the module docstring), left to right."""
+    n = len(parts.points)
+    boxes = parts.boxes
+    if n == 0:
+        return []
+    H = _reference_height(boxes)
+    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    # Rule 1: touching / crossing parts, and parts mostly above one another.
+    for i in range(n):
+        for j in range(i + 1, n):
+            if parts.find(i) == parts.find(j):
                 continue
-        groups.append([i])
-        cur_lo, cur_hi = lo, hi
-    return groups
+            bi, bj = boxes[i], boxes[j]
+            if _overlap_fraction(bi, bj) >= OVERLAP_STRONG:
+                parts.union(i, j)
+                continue
+            if touch:
+                size = max(ext[i], ext[j])
+                xgap = max(bi[0] - bj[2], bj[0] - bi[2])
+                if xgap <= TOUCH * size and parts.distance([i], [j]) <= TOUCH * size:
+                    parts.union(i, j)
+    # Rule 2: neighbouring groups that overlap and are close; fragments near a group.
+    changed = True
+    while changed:
+        changed = False
+        groups = parts.groups()
+        if len(groups) < 2:
+            break
+        gboxes = np.array([_union_box(boxes[g]) for g in groups])
+        order = np.argsort((gboxes[:, 0] + gboxes[:, 2]) / 2)
+        for a, b in zip(order[:-1], order[1:], strict=True):
+            ba, bb = gboxes[a], gboxes[b]
+            h = max(ba[3] - ba[1], bb[3] - bb[1], 0.5 * H)
+            if _overlap_fraction(ba, bb) >= OVERLAP_WEAK and \
+                    parts.distance(groups[a], groups[b]) <= NEAR * h:
+                parts.union(groups[a][0], groups[b][0])
+                changed = True
+                break
+        if changed:
+            continue
+        gext = np.maximum(gboxes[:, 2] - gboxes[:, 0], gboxes[:, 3] - gboxes[:, 1])
+        gh = gboxes[:, 3] - gboxes[:, 1]
+        gw = gboxes[:, 2] - gboxes[:, 0]
+        small = (gext < FRAGMENT * H) | ((gh < FLAT * H) & (gh < 0.5 * gw))
+        for k in np.flatnonzero(small)[np.argsort(gext[small])]:
+            others = [m for m in range(len(groups)) if m != k]
+            dists = [parts.distance(groups[k], groups[m]) for m in others]
+            m = others[int(np.argmin(dists))]
+            if min(dists) <= FRAGMENT_NEAR * H and (gext[m] > gext[k] or not small[m]):
+                parts.union(groups[k][0], groups[m][0])
+                changed = True
+                break
+    groups = parts.groups()
+    centres = [float((_union_box(boxes[g])[0] + _union_box(boxes[g])[2]) / 2) for g in groups]
+    return [sorted(groups[i]) for i in np.argsort(centres, kind="stable")]
+
+
+# --------------------------------------------------------------------------- strokes
+
+
+def _resample(stroke: np.ndarray, step: float) -> np.ndarray:
+    """Points along a polyline no more than `step` apart (the vertices included)."""
+    if len(stroke) < 2:
+        return stroke
+    seg = np.diff(stroke, axis=0)
+    length = np.hypot(seg[:, 0], seg[:, 1])
+    k = np.maximum(1, np.ceil(length / step).astype(int))
+    t = np.concatenate([np.arange(n) / n for n in k])
+    idx = np.repeat(np.arange(len(seg)), k)
+    pts = stroke[idx] + seg[idx] * t[:, None]
+    return np.vstack([pts, stroke[-1:]])
+
+
+def _stroke_parts(strokes: Sequence[np.ndarray], step: float) -> _Parts:
+    boxes = np.array([[s[:, 0].min(), s[:, 1].min(), s[:, 0].max(), s[:, 1].max()] for s in strokes])
+    return _Parts(boxes, [_resample(s, step) for s in strokes])
+
+
+def _column_profile(strokes: Sequence[np.ndarray], x0: float, x1: float, bins: int) -> np.ndarray:
+    """For each of `bins` columns over x0..x1: how many times the strokes cross it."""
+    edges = np.linspace(x0, x1, bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    count = np.zeros(bins)
+    for s in strokes:
+        if len(s) < 2:
+            continue
+        a, b = s[:-1, 0], s[1:, 0]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        # Segment k crosses column c when lo_k <= centre_c < hi_k.
+        count += ((lo[:, None] <= centres[None, :]) & (centres[None, :] < hi[:, None])).sum(axis=0)
+    return count
+
+
+def _cut_strokes(strokes: Sequence[np.ndarray], x: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Cut every stroke at the vertical line `x`: the pieces left of it and right of it."""
+    left: list[np.ndarray] = []
+    right: list[np.ndarray] = []
+    for s in strokes:
+        side = s[:, 0] >= x
+        if side.all():
+            right.append(s)
+            continue
+        if not side.any():
+            left.append(s)
+            continue
+        piece = [s[0]]
+        for k in range(1, len(s)):
+            if side[k] != side[k - 1]:
+                p, q = s[k - 1], s[k]
+                t = (x - p[0]) / (q[0] - p[0]) if q[0] != p[0] else 0.0
+                cross = p + t * (q - p)
+                piece.append(cross)
+                (right if side[k - 1] else left).append(np.array(piece))
+                piece = [cross]
+            piece.append(s[k])
+        (right if side[-1] else left).append(np.array(piece))
+    return left, right
+
+
+def _split_wide_strokes(group: list[np.ndarray], typical: float, depth: int = 0) -> list[list[np.ndarray]]:
+    """Cut a group wider than a digit between its digits (rule 3), recursively.
+
+    A cut is made at a column crossed by a single line (the joining stroke),
+    nearest to where the first boundary is expected, when the group is more
+    than `WIDE` times as wide as tall and both sides are nearly as tall as
+    the group (so the tail of a 2 or the lead-in of a 1 is never cut off).
+    """
+    x0, y0, x1, y1 = _bounds(group)
+    w, h = x1 - x0, y1 - y0
+    if depth > 6 or h < 0.6 * typical or w <= WIDE * h:
+        return [group]
+    n = max(2, int(round(w / (0.8 * h))))
+    bins = 64
+    cross = _column_profile(group, x0, x1, bins)
+    centres = x0 + (np.arange(bins) + 0.5) * w / bins
+    ok = (centres > x0 + 0.3 * h) & (centres < x1 - 0.3 * h)
+    if not ok.any():
+        return [group]
+    least = cross[ok].min()
+    if least > 1:
+        return [group]
+    cand = np.flatnonzero(ok & (cross <= least))
+    expected = x0 + w / n
+    cut = float(centres[cand[np.argmin(np.abs(centres[cand] - expected))]])
+    left, right = _cut_strokes(group, cut)
+    if not left or not right:
+        return [group]
+    lb, rb = _bounds(left), _bounds(right)
+    if min(lb[3] - lb[1], rb[3] - rb[1]) < 0.65 * h:
+        return [group]
+    return (_split_wide_strokes(left, typical, depth + 1)
+            + _split_wide_strokes(right, typical, depth + 1))
+
+
+def _bounds(strokes: Sequence[np.ndarray]) -> Box:
+    pts = np.concatenate(strokes)
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
 def split_strokes(strokes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
-    """Group strokes into digits by horizontal overlap, ordered left to right."""
-    spans = [(float(s[:, 0].min()), float(s[:, 0].max())) for s in strokes]
-    groups = _merge_overlapping(spans, min_overlap=0.3)
-    return [[strokes[i] for i in sorted(g)] for g in groups]
+    """Group strokes into digits, ordered left to right (see the module docstring).
 
-
-def split_image(ink: np.ndarray) -> list[tuple[np.ndarray, Box]]:
-    """Crops of each digit in an ink map with their boxes (x0, y0, x1, y1)."""
-    if not (ink > 0.02).any():
+    Each group is a list of (n, 2) arrays; the strokes of a group keep their
+    drawing order. A stroke running through two digits is cut between them.
+    """
+    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    strokes = [s for s in strokes if len(s)]
+    if not strokes:
         return []
-    t = images.otsu_threshold(ink[ink > 0.02])
-    mask = ink > t
+    boxes = np.array([[s[:, 0].min(), s[:, 1].min(), s[:, 0].max(), s[:, 1].max()] for s in strokes])
+    H = _reference_height(boxes)
+    parts = _stroke_parts(strokes, H / 40.0)
+    out: list[list[np.ndarray]] = []
+    grouped = _group_parts(parts)
+    heights = np.array([_union_box(boxes[g])[3] - _union_box(boxes[g])[1] for g in grouped])
+    exts = np.array([max(_union_box(boxes[g])[2] - _union_box(boxes[g])[0], h)
+                     for g, h in zip(grouped, heights, strict=True)])
+    typical = float(np.median(heights[exts >= FRAGMENT * H])) if (exts >= FRAGMENT * H).any() else H
+    for g, e in zip(grouped, exts, strict=True):
+        if e < SPECK_STROKE * typical and len(grouped) > 1:
+            continue  # a stray dot far from every digit
+        out.extend(_split_wide_strokes([strokes[i] for i in g], typical))
+    # Cutting may have produced pieces out of order.
+    out.sort(key=lambda g: (_bounds(g)[0] + _bounds(g)[2]) / 2)
+    return out
+
+
+# --------------------------------------------------------------------------- images
+
+
+SPECK = 0.02
+"""Components with less than this fraction of the biggest one's area are specks..."""
+SPECK_SIZE = 0.15
+"""...unless they are at least this fraction of the writing's height in extent."""
+
+
+def _split_wide_mask(mask: np.ndarray, typical: float, depth: int = 0) -> list[slice]:
+    """Column ranges of a component mask, cut between touching digits (rule 3 for images).
+
+    As for strokes: only a group more than `WIDE` times as wide as tall is
+    cut, at a column crossed by a single run of ink (the joint), and only if
+    both sides are nearly as tall as the group; among such columns the one
+    with the least ink nearest to the expected boundary wins.
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return []
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    w = c1 - c0
+    h = int(rows[-1]) + 1 - int(rows[0])
+    if depth > 6 or h < 0.6 * typical or w <= WIDE * h:
+        return [slice(c0, c1)]
+    n = max(2, int(round(w / (0.8 * h))))
+    m = mask[:, c0:c1]
+    ink = m.sum(axis=0).astype(np.float64)
+    runs = m[0].astype(int) + (m[1:] & ~m[:-1]).sum(axis=0)
+    x = np.arange(w)
+    ok = (x > 0.3 * h) & (x < w - 0.3 * h) & (runs <= 1)
+    if not ok.any():
+        return [slice(c0, c1)]
+    cost = ink / max(ink.max(), 1.0) + np.abs(x - w / n) / w
+    cost[~ok] = np.inf
+    cut = int(np.argmin(cost))
+    left_rows = np.flatnonzero(m[:, :cut].any(axis=1))
+    right_rows = np.flatnonzero(m[:, cut:].any(axis=1))
+    if min(np.ptp(left_rows) if left_rows.size else 0,
+           np.ptp(right_rows) if right_rows.size else 0) < 0.65 * h:
+        return [slice(c0, c1)]
+    left = mask.copy()
+    left[:, c0 + cut:] = False
+    right = mask.copy()
+    right[:, : c0 + cut] = False
+    return _split_wide_mask(left, typical, depth + 1) + _split_wide_mask(right, typical, depth + 1)
+
+
+def split_mask(mask: np.ndarray) -> list[np.ndarray]:
+    """Boolean masks, one per digit, of a binarised ink mask, left to right."""
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if n == 0:
         return []
     slices = ndimage.find_objects(labels)
-    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
-    biggest = sizes.max()
-    keep = [i for i in range(n) if sizes[i] >= 0.05 * biggest]
-    spans = [(float(slices[i][1].start), float(slices[i][1].stop)) for i in keep]
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    boxes = np.array([[s[1].start, s[0].start, s[1].stop, s[0].stop] for s in slices], dtype=np.float64)
+    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    big = sizes.max()
+    H = float(np.percentile(ext[sizes >= 0.2 * big], 75))
+    keep = np.flatnonzero((sizes >= SPECK * big) | (ext >= SPECK_SIZE * H))
+    keep = keep[ext[keep] >= max(2.0, 0.06 * H)]
+    if keep.size == 0:
+        return []
+    # Boundary pixels of each kept component, for distances between components.
+    edge = mask & ~ndimage.binary_erosion(mask)
+    ys, xs = np.nonzero(edge)
+    lab = labels[ys, xs]
+    order = np.argsort(lab, kind="stable")
+    ys, xs, lab = ys[order], xs[order], lab[order]
+    starts = np.searchsorted(lab, keep + 1)
+    stops = np.searchsorted(lab, keep + 1, side="right")
+    points = [np.column_stack((xs[a:b], ys[a:b])).astype(np.float64) for a, b in zip(starts, stops, strict=True)]
+    parts = _Parts(boxes[keep] + np.array([0, 0, -1, -1]), points)
+    groups = _group_parts(parts)
+    heights = [float(_union_box(boxes[keep][g])[3] - _union_box(boxes[keep][g])[1]) for g in groups]
+    typical = float(np.median(heights))
     out = []
-    for g in _merge_overlapping(spans, min_overlap=0.3):
-        ids = [keep[i] for i in g]
-        r0 = min(slices[i][0].start for i in ids)
-        r1 = max(slices[i][0].stop for i in ids)
-        c0 = min(slices[i][1].start for i in ids)
-        c1 = max(slices[i][1].stop for i in ids)
-        part = np.isin(labels[r0:r1, c0:c1], [i + 1 for i in ids])
-        # Keep the grey levels of the digit's own pixels (and their anti-aliased rim).
-        rim = ndimage.binary_dilation(part, iterations=1)
-        crop = np.where(rim, ink[r0:r1, c0:c1], 0.0).astype(np.float32)
-        out.append((crop, (float(c0), float(r0), float(c1), float(r1))))
+    for g in groups:
+        m = np.isin(labels, keep[g] + 1)
+        for cols in _split_wide_mask(m, typical):
+            piece = np.zeros_like(m)
+            piece[:, cols] = m[:, cols]
+            out.append(piece)
+    out.sort(key=lambda m: float(np.flatnonzero(m.any(axis=0)).mean()))
+    return out
+
+
+def split_image(ink: np.ndarray) -> list[tuple[np.ndarray, Box]]:
+    """Crops of each digit in an ink map (0..1) with their boxes (x0, y0, x1, y1), left to right.
+
+    A crop holds the ink map's values on the digit's own pixels and a
+    one-pixel rim around them (the anti-aliased edge), zero elsewhere, so a
+    neighbour's ink never leaks in.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.size == 0 or not (ink > 0).any():
+        return []
+    out = []
+    for m in split_mask(images.binarise(ink)):
+        rows = np.flatnonzero(m.any(axis=1))
+        cols = np.flatnonzero(m.any(axis=0))
+        r0, r1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, ink.shape[0])
+        c0, c1 = max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, ink.shape[1])
+        part = ndimage.binary_dilation(m[r0:r1, c0:c1])
+        crop = np.where(part, ink[r0:r1, c0:c1], 0.0).astype(np.float32)
+        out.append((crop, (float(cols[0]), float(rows[0]), float(cols[-1]) + 1, float(rows[-1]) + 1)))
     return out

@@ -1,0 +1,272 @@
+"""Numbers and scans: how well whole numbers are split into digits and read.
+
+Two synthetic but realistic sets are built from real handwriting:
+
+* ink numbers: 2-6 pendigits samples (real pen strokes) placed side by side
+  with realistic gaps, some of them rescaled about their centre so that the
+  digits of one number have different heights;
+* image rows: USPS digits (scanned ZIP codes) upscaled to 64-96 px, inverted
+  to dark ink on white paper, placed side by side, then blurred, lit unevenly
+  and made noisy like a scan or a phone photo.
+
+Each input goes through the app's own pipeline (`model.recognise.Recogniser`)
+and the script prints how often the digit count is right, how often the whole
+string is right, and the time per digit. The generators are also used by the
+tests (tests/test_segment.py, tests/test_images.py), on smaller sets.
+
+Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+HOLDOUT_WRITERS = (25, 26, 27, 28, 29, 30)
+
+
+# --------------------------------------------------------------------------- ink numbers
+
+
+def rescale_strokes(strokes: Sequence[np.ndarray], factor: float) -> list[np.ndarray]:
+    """Strokes scaled by `factor` about the centre of their bounding box."""
+    pts = np.concatenate(strokes)
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2.0
+    return [(s - centre) * factor + centre for s in strokes]
+
+
+def pen_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
+               vary_height: bool = False) -> tuple[list[np.ndarray], str]:
+    """A number written with real pen digits: (strokes, the digits as a string).
+
+    The digits are placed left to right with a gap of 10-50% of the digit
+    height between their bounding boxes and a small vertical wobble; with
+    `vary_height` each digit is also rescaled about its centre by 0.65-1.35.
+    """
+    strokes: list[np.ndarray] = []
+    text = ""
+    right = 0.0
+    for k in range(n_digits):
+        s = samples[int(rng.integers(len(samples)))]
+        st = [np.asarray(a, dtype=np.float64) for a in s.strokes]
+        factor = float(rng.uniform(0.65, 1.35)) if vary_height else float(rng.uniform(0.9, 1.1))
+        st = rescale_strokes(st, factor)
+        pts = np.concatenate(st)
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        h = max(y1 - y0, 1.0)
+        gap = 0.0 if k == 0 else float(rng.uniform(0.10, 0.50)) * max(h, 60.0)
+        dx = right + gap - x0
+        dy = 160.0 - (y0 + y1) / 2.0 + float(rng.normal(0.0, 0.05)) * h
+        st = [a + np.array([dx, dy]) for a in st]
+        right = x1 + dx
+        strokes.extend(st)
+        text += str(s.label)
+    return strokes, text
+
+
+def pen_numbers(samples: Sequence, n: int, seed: int, vary_every: int = 3,
+                lengths: tuple[int, int] = (2, 6)) -> list[tuple[list[np.ndarray], str]]:
+    """`n` numbers of 2-6 digits; every `vary_every`-th one has digits of different heights."""
+    rng = np.random.default_rng(seed)
+    return [pen_number(samples, rng, int(rng.integers(lengths[0], lengths[1] + 1)),
+                       vary_height=(i % vary_every == 0)) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- image rows
+
+
+def load_usps(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """USPS images (n, 16, 16) uint8, 255 = ink, and labels."""
+    with np.load(path) as d:
+        return d["images"], d["labels"]
+
+
+def _upscale(img16: np.ndarray, size: int) -> np.ndarray:
+    """A 16x16 uint8 digit as a size x size float ink map (0..1), bicubic."""
+    im = Image.fromarray(img16, mode="L").resize((size, size), Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(im, dtype=np.float32) / 255.0, 0.0, 1.0)
+
+
+@dataclass
+class ScanStyle:
+    """How a synthetic scan looks."""
+
+    paper: float = 0.92
+    ink: float = 0.15
+    blur: float = 1.0
+    noise: float = 0.04
+    gradient: float = 0.35
+    light_on_dark: bool = False
+
+
+def random_style(rng: np.random.Generator) -> ScanStyle:
+    """A plausible scan/photo: grey paper, dark ink, some blur, noise and uneven light."""
+    return ScanStyle(
+        paper=float(rng.uniform(0.80, 0.97)),
+        ink=float(rng.uniform(0.05, 0.35)),
+        blur=float(rng.uniform(0.5, 1.5)),
+        noise=float(rng.uniform(0.02, 0.06)),
+        gradient=float(rng.uniform(0.15, 0.45)),
+    )
+
+
+def render_scan(ink: np.ndarray, style: ScanStyle, rng: np.random.Generator) -> np.ndarray:
+    """An ink map (0..1) as a grey uint8 picture: paper, ink, blur, uneven light, noise."""
+    h, w = ink.shape
+    grey = style.paper + (style.ink - style.paper) * ink
+    grey = ndimage.gaussian_filter(grey, style.blur)
+    angle = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = (np.cos(angle) * xx / max(w, 1) + np.sin(angle) * yy / max(h, 1))
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    light = 1.0 - style.gradient * ramp
+    grey = grey * light + rng.normal(0.0, style.noise, size=grey.shape)
+    if style.light_on_dark:
+        grey = 1.0 - grey
+    return (np.clip(grey, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+
+def usps_row(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_digits: int,
+             style: ScanStyle | None = None) -> tuple[np.ndarray, str]:
+    """A row of USPS digits as a dark-on-white scan: (grey uint8 image, the digits).
+
+    Each 16x16 digit is upscaled to 64-96 px (one size per row, +-8% per
+    digit), the cells are separated by 10-40% of the size, with a margin of
+    30-60% around the row and a small vertical wobble.
+    """
+    size = int(rng.integers(64, 97))
+    margin = int(size * rng.uniform(0.3, 0.6))
+    idx = rng.integers(len(X), size=n_digits)
+    cells = [_upscale(X[i], max(16, int(round(size * rng.uniform(0.92, 1.08))))) for i in idx]
+    gaps = [int(size * rng.uniform(0.10, 0.40)) for _ in range(n_digits - 1)]
+    width = sum(c.shape[1] for c in cells) + sum(gaps) + 2 * margin
+    height = max(c.shape[0] for c in cells) + 2 * margin + size // 5
+    ink = np.zeros((height, width), dtype=np.float32)
+    x = margin
+    for k, c in enumerate(cells):
+        top = margin + int(rng.integers(0, size // 5 + 1))
+        ink[top:top + c.shape[0], x:x + c.shape[1]] = np.maximum(
+            ink[top:top + c.shape[0], x:x + c.shape[1]], c)
+        x += c.shape[1] + (gaps[k] if k < len(gaps) else 0)
+    style = style or random_style(rng)
+    return render_scan(ink, style, rng), "".join(str(int(y[i])) for i in idx)
+
+
+def usps_rows(X: np.ndarray, y: np.ndarray, n: int, seed: int,
+              lengths: tuple[int, int] = (2, 6)) -> list[tuple[np.ndarray, str]]:
+    """`n` rows of 2-6 USPS digits (lengths (1, 1) gives single-digit scans)."""
+    rng = np.random.default_rng(seed)
+    return [usps_row(X, y, rng, int(rng.integers(lengths[0], lengths[1] + 1))) for _ in range(n)]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Score:
+    """Accuracy of a set of readings."""
+
+    n: int = 0
+    count_ok: int = 0
+    string_ok: int = 0
+    digits: int = 0
+    seconds: float = 0.0
+
+    @property
+    def count_rate(self) -> float:
+        """Fraction of inputs with the right number of digits."""
+        return self.count_ok / max(self.n, 1)
+
+    @property
+    def string_rate(self) -> float:
+        """Fraction of inputs read exactly."""
+        return self.string_ok / max(self.n, 1)
+
+    def line(self, name: str) -> str:
+        """One printable summary line."""
+        ms = 1000.0 * self.seconds / max(self.digits, 1)
+        return (f"{name:28s} n={self.n:5d}  count {self.count_rate:.4f}  "
+                f"string {self.string_rate:.4f}  {ms:.2f} ms/digit")
+
+
+def score(read, cases: Sequence[tuple[object, str]]) -> tuple[Score, list[tuple[str, str]]]:
+    """Run `read(input) -> Reading` on each case; the score and the (truth, read) misses."""
+    s = Score()
+    misses = []
+    t0 = time.perf_counter()
+    for inp, truth in cases:
+        try:
+            got = read(inp).text
+        except Exception as exc:  # noqa: BLE001 - a benchmark counts failures, it doesn't stop
+            got = f"<{type(exc).__name__}>"
+        s.n += 1
+        s.digits += len(truth)
+        s.count_ok += len(got) == len(truth)
+        s.string_ok += got == truth
+        if got != truth:
+            misses.append((truth, got))
+    s.seconds = time.perf_counter() - t0
+    return s, misses
+
+
+def read_grey(recogniser):
+    """A reader for grey uint8 pictures, through the same steps as an image file."""
+    from model import images
+
+    def read(grey: np.ndarray):
+        return recogniser.read_ink_map(images.ink_map(grey.astype(np.float32) / 255.0))
+
+    return read
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print count/string accuracy and time per digit on larger sets."""
+    from model import pendigits
+    from model.recognise import Recogniser
+    from model.weights import load_weights
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=str(ROOT / "weights"))
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--n", type=int, default=1000, help="inputs per set (1000)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--misses", type=int, default=0, help="print this many misses per set")
+    args = ap.parse_args(argv)
+
+    rec = Recogniser(load_weights(args.weights))
+    data = Path(args.data)
+    pen = pendigits.load(data / "pendigits-train" / pendigits.FILE_NAME)
+    held = [s for s in pen if s.writer in HOLDOUT_WRITERS]
+    X, y = load_usps(data / "usps-train" / "usps-train.npz")
+    print(f"weights {args.weights}  seed {args.seed}")
+
+    sets = {
+        "pen single (writers 25-30)": ([(s.strokes, str(s.label)) for s in held][: args.n], rec.read_strokes),
+        "pen numbers (writers 25-30)": (pen_numbers(held, args.n, args.seed), rec.read_strokes),
+        "pen numbers (all writers)": (pen_numbers(pen, args.n, args.seed + 1), rec.read_strokes),
+        "usps single scans": (usps_rows(X, y, args.n, args.seed + 2, (1, 1)), read_grey(rec)),
+        "usps rows": (usps_rows(X, y, args.n, args.seed + 3), read_grey(rec)),
+    }
+    for name, (cases, read) in sets.items():
+        s, misses = score(read, cases)
+        print(s.line(name), flush=True)
+        for truth, got in misses[: args.misses]:
+            print(f"    {truth} -> {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
