@@ -87,3 +87,16 @@ def test_layouts():
     with pytest.raises(ValueError, match="expected 31 columns"):
         layout_from_shapes([(30, 785), (10, 21)])
     assert str(layout_from_shapes([(30, 785), (10, 31)])) == "784-30-10"
+
+
+def test_blocked_evaluation_equals_one_block():
+    layout = Layout((10, 6, 3))
+    rng = np.random.default_rng(9)
+    X = rng.random((50, 10))
+    Y = mlp.one_hot(rng.integers(0, 3, 50), 3, dtype=np.float64)
+    thetas = mlp.init_thetas(layout, rng)
+    c1, g1 = mlp.cost_and_grad(thetas, X, Y, 0.3, chunk=7)
+    c2, g2 = mlp.cost_and_grad(thetas, X, Y, 0.3, chunk=1000)
+    assert c1 == pytest.approx(c2, rel=1e-12)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
