@@ -175,6 +175,12 @@ def _reduced(gray: np.ndarray, short: int = 160) -> tuple[np.ndarray, float]:
     return np.asarray(img, dtype=np.float32), f
 
 
+def _sample(img: np.ndarray, most: int = 60_000) -> np.ndarray:
+    """Every k-th pixel, at most about `most` of them (for statistics of big pictures)."""
+    flat = img.ravel()
+    return flat[:: max(1, flat.size // most)]
+
+
 def _skew(x: np.ndarray) -> float:
     x = x.astype(np.float64).ravel()
     x = x - x.mean()
@@ -182,22 +188,38 @@ def _skew(x: np.ndarray) -> float:
     return float((x ** 3).mean() / sd ** 3) if sd > 1e-9 else 0.0
 
 
+def _smooth_light(small: np.ndarray) -> np.ndarray:
+    """A least-squares quadratic surface through a (small) picture: its large-scale light.
+
+    Fitted on a 24-pixel reduction (a 6-parameter fit needs no more), evaluated
+    at every pixel of `small`.
+    """
+    def design(h: int, w: int) -> np.ndarray:
+        y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+        x = ((x + 0.5) / w - 0.5).ravel()
+        y = ((y + 0.5) / h - 0.5).ravel()
+        return np.column_stack((np.ones_like(x), x, y, x * x, x * y, y * y))
+
+    tiny, _ = _reduced(small, 24)
+    A = design(*tiny.shape)
+    coef = np.linalg.solve(A.T @ A + 1e-9 * np.eye(6), A.T @ tiny.ravel().astype(np.float64))
+    return (design(*small.shape) @ coef).reshape(small.shape)
+
+
 def ink_is_dark(gray: np.ndarray) -> bool:
     """True when the ink is darker than the paper (the usual scan), False for light on dark.
 
-    The ink is the minority that departs from its neighbourhood, so after
-    removing large-scale light (a wide blur) its pixels form the long tail:
-    negative skew for dark ink. Ties go to the border's level (paper at the
-    edges), then to dark ink.
+    The ink is the minority that departs from the paper, so once the
+    large-scale light (a quadratic surface) is taken away, its pixels form
+    the long tail: negative skew for dark ink, positive for light ink. When
+    the skew is too weak to tell (a blank page, ink covering half the
+    picture), a light picture is taken for dark ink on light paper.
     """
     small, _ = _reduced(gray, 64)
-    k = max(3, max(small.shape) // 3)
-    s = _skew(small - ndimage.uniform_filter(small, k, mode="reflect"))
+    s = _skew(small - _smooth_light(small))
     if abs(s) > 0.3:
         return s < 0
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    lo, hi = np.percentile(gray, [1, 99])
-    return bool(np.median(border) >= (lo + hi) / 2)
+    return bool(np.median(_sample(gray)) >= 0.5)
 
 
 def paper_level(dark_ink: np.ndarray) -> np.ndarray:
@@ -206,17 +228,21 @@ def paper_level(dark_ink: np.ndarray) -> np.ndarray:
     A grey closing wider than the strokes removes the ink from a reduced copy
     (a brightness max filter then a min filter over a window a third of the
     short side), a box blur of the same width smooths it, and it is scaled
-    back up with bilinear interpolation.
+    back up with bilinear interpolation. The copy is padded by odd
+    reflection (which continues a lighting gradient straight on) so that the
+    filters see no false edge at the border.
     """
     small, f = _reduced(dark_ink)
     k = max(3, int(min(small.shape) / 3) | 1)
     smooth = ndimage.gaussian_filter(small, 1.0, mode="nearest")
-    bg = ndimage.grey_closing(smooth, size=(k, k), mode="nearest")
-    bg = ndimage.uniform_filter(bg, size=k, mode="nearest")
+    padded = np.pad(smooth, k, mode="reflect", reflect_type="odd")
+    bg = ndimage.grey_closing(padded, size=(k, k), mode="nearest")
+    bg = ndimage.uniform_filter(bg, size=k, mode="nearest")[k:-k, k:-k]
     if f > 1.0:
         h, w = dark_ink.shape
-        bg = np.asarray(Image.fromarray(bg, mode="F").resize((w, h), Image.Resampling.BILINEAR))
-    return np.maximum(bg, 1e-3)
+        bg = np.asarray(Image.fromarray(np.ascontiguousarray(bg, dtype=np.float32), mode="F")
+                        .resize((w, h), Image.Resampling.BILINEAR))
+    return np.maximum(bg, 0.05)
 
 
 def noise_level(img: np.ndarray) -> float:
@@ -233,15 +259,11 @@ def noise_level(img: np.ndarray) -> float:
     return float(np.median(d)) * 1.4826 / np.sqrt(2.0)
 
 
-def _sample(img: np.ndarray, most: int = 60_000) -> np.ndarray:
-    """Every k-th pixel, at most about `most` of them (for statistics of big pictures)."""
-    flat = img.ravel()
-    return flat[:: max(1, flat.size // most)]
-
-
 def _paper_offset(ink: np.ndarray) -> float:
     """The most common ink value near zero: where the (flattened) paper sits."""
     hist, edges = np.histogram(ink, bins=200, range=(-0.5, 0.5))
+    if hist.sum() == 0:
+        return float(np.median(ink))
     hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 2.0)
     k = int(np.argmax(hist))
     return float((edges[k] + edges[k + 1]) / 2)
@@ -252,29 +274,32 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
 
     See the module docstring. A noisy picture is smoothed a little (a
     Gaussian of one pixel, which keeps a thin pen's line and takes the noise
-    down about 3.5 times) before the noise floor is taken off. A blank page
-    (no mark stronger than `BLANK_CONTRAST` and well above the noise) gives
-    all zeros.
+    down about 3.5 times). The noise is measured on the picture's grey levels
+    and divided by the local paper brightness, so that the floor taken off
+    is higher where the paper is dark and the same noise weighs more. A blank
+    page (no mark stronger than `BLANK_CONTRAST` and well above the noise)
+    gives all zeros.
     """
     gray = np.asarray(gray, dtype=np.float32)
     if gray.size == 0:
         return np.zeros_like(gray)
     dark = gray if ink_is_dark(gray) else 1.0 - gray
-    ink = 1.0 - dark / paper_level(dark)
+    paper = paper_level(dark)
+    noise = noise_level(dark)
+    ink = 1.0 - dark / paper
     ink -= _paper_offset(_sample(ink))
-    noise = noise_level(ink)
-    if noise > 0.01 and min(ink.shape) > 8:
+    if noise > 0.005 and min(ink.shape) > 8:
         ink = ndimage.gaussian_filter(ink, 1.0, mode="nearest")
         noise *= 0.2821  # 1 / (2 sqrt(pi) sigma): the noise left after a Gaussian of sigma 1
-    floor = max(3.0 * noise, 0.02)
+    sigma = noise / paper  # the noise in units of ink, pixel by pixel
+    ink -= np.maximum(3.0 * sigma, 0.02)
     strong = float(ink.max())
-    if strong - floor < max(BLANK_CONTRAST, 4.0 * noise):
+    if strong < BLANK_CONTRAST or not (ink > 4.0 * sigma).any():
         return np.zeros_like(gray)
     sample = _sample(ink)
-    marked = sample[sample > floor + 0.3 * (strong - floor)]
+    marked = sample[sample > 0.3 * strong]
     top = float(np.percentile(marked, 90)) if marked.size >= 20 else strong
-    ink -= floor
-    ink /= max(top - floor, 1e-6)
+    ink /= max(top, 1e-6)
     np.clip(ink, 0.0, 1.0, out=ink)
     return ink.astype(np.float32, copy=False)
 

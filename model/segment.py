@@ -8,15 +8,21 @@ Strokes (`split_strokes`):
 2. neighbouring groups are then joined when they overlap horizontally and are
    close, and a small fragment (a detached bar, a dot) joins its nearest group
    when it is near it;
-3. a group much wider than a digit is tall (two digits written in one
-   stroke) is cut at the column crossed by the least ink, near where the
-   boundary between digits is expected, and each side is looked at again.
+3. touching digits: a group much wider than a digit is tall (`WIDE`; two
+   digits written without lifting the pen) is cut at a column that a single
+   line crosses (the joining stroke), near where the boundary between digits
+   is expected, provided both sides are nearly as tall as the group; each
+   side is looked at again. Narrower joined pairs (a "10" written tightly in
+   one stroke) are left whole: at that width, single digits (an open 0, a
+   4 drawn in two strokes) have the same shape, and cutting them costs more.
+4. a stray dot far from everything is dropped.
 
-Images (`split_image`): the ink map is binarised (`model.images.binarise`),
-specks are dropped, connected components are grouped like strokes (parts of
-a broken digit overlapping horizontally or nearly touching are merged),
-components much wider than a digit are cut at their thinnest column, and
-each digit's crop keeps only its own ink.
+Images (`split_image`): the ink map is binarised (`model.images.binarise`,
+with hysteresis so faint joins hold), specks are dropped, connected
+components are grouped by the same rules as strokes (parts of a broken digit
+that overlap horizontally or nearly touch are merged), components much wider
+than a digit are cut at a column crossed by a single run of ink (the lightest
+near the expected boundary), and each digit's crop keeps only its own ink.
 
 Both work on "parts" (strokes or components) described by their bounding
 boxes and point sets, with thresholds relative to the writing's size, so they
@@ -52,9 +58,14 @@ FRAGMENT_NEAR = 0.35
 SPECK_STROKE = 0.2
 """A stroke group smaller than this fraction of the height, far from the rest, is a stray dot."""
 WIDE = 1.4
-"""A group wider than this many times its height may be two digits."""
-SPLIT_SURE = 2.0
-"""A group wider than this many times its height is cut even where the cut crosses more ink."""
+"""A group wider than this many times its height, with a single line joining two parts
+as tall as digits (`TALL_SIDES`), is two digits written without lifting the pen."""
+TALL_SIDES = 0.65
+"""Both sides of a cut must be at least this fraction of the group's height."""
+MAX_DIGITS = 64
+"""Cutting stops at this many digits (a scribble is not a 64-digit number)."""
+MAX_PARTS = 200
+"""At most this many connected components of an image are considered (the biggest)."""
 
 
 class _Parts:
@@ -189,8 +200,9 @@ def _resample(stroke: np.ndarray, step: float) -> np.ndarray:
     seg = np.diff(stroke, axis=0)
     length = np.hypot(seg[:, 0], seg[:, 1])
     k = np.maximum(1, np.ceil(length / step).astype(int))
-    t = np.concatenate([np.arange(n) / n for n in k])
     idx = np.repeat(np.arange(len(seg)), k)
+    first = np.repeat(np.cumsum(k) - k, k)  # index of each segment's first sample
+    t = (np.arange(int(k.sum())) - first) / k[idx]
     pts = stroke[idx] + seg[idx] * t[:, None]
     return np.vstack([pts, stroke[-1:]])
 
@@ -241,39 +253,45 @@ def _cut_strokes(strokes: Sequence[np.ndarray], x: float) -> tuple[list[np.ndarr
     return left, right
 
 
-def _split_wide_strokes(group: list[np.ndarray], typical: float, depth: int = 0) -> list[list[np.ndarray]]:
-    """Cut a group wider than a digit between its digits (rule 3), recursively.
+def _ligature_cut(cross: np.ndarray, centres: np.ndarray, x0: float, w: float, h: float,
+                  ink: np.ndarray | None = None) -> float | None:
+    """Where to cut a group between two digits: a column crossed once, near the expected boundary.
 
-    A cut is made at a column crossed by a single line (the joining stroke),
-    nearest to where the first boundary is expected, when the group is more
-    than `WIDE` times as wide as tall and both sides are nearly as tall as
-    the group (so the tail of a 2 or the lead-in of a 1 is never cut off).
+    `cross` counts the ink crossings of each column (at `centres`); columns
+    within 0.3 h of either end are not candidates. Among the columns crossed
+    at most once, the one nearest to the first expected boundary (the group's
+    width shared among digits about 0.8 h wide) wins, lighter ink first.
     """
+    ok = (centres > x0 + 0.3 * h) & (centres < x0 + w - 0.3 * h) & (cross <= 1)
+    if not ok.any():
+        return None
+    n = max(2, int(round(w / (0.8 * h))))
+    cost = np.abs(centres - (x0 + w / n)) / w
+    if ink is not None:
+        cost = cost + ink / max(float(ink.max()), 1.0)
+    cost[~ok] = np.inf
+    return float(centres[int(np.argmin(cost))])
+
+
+def _cut_strokes_once(group: list[np.ndarray], typical: float,
+                      wide: float) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """The two sides of a ligature cut of a group wider than `wide` x its height, or None."""
     x0, y0, x1, y1 = _bounds(group)
     w, h = x1 - x0, y1 - y0
-    if depth > 6 or h < 0.6 * typical or w <= WIDE * h:
-        return [group]
-    n = max(2, int(round(w / (0.8 * h))))
+    if h < 0.6 * typical or w <= wide * h:
+        return None
     bins = 64
-    cross = _column_profile(group, x0, x1, bins)
     centres = x0 + (np.arange(bins) + 0.5) * w / bins
-    ok = (centres > x0 + 0.3 * h) & (centres < x1 - 0.3 * h)
-    if not ok.any():
-        return [group]
-    least = cross[ok].min()
-    if least > 1:
-        return [group]
-    cand = np.flatnonzero(ok & (cross <= least))
-    expected = x0 + w / n
-    cut = float(centres[cand[np.argmin(np.abs(centres[cand] - expected))]])
+    cut = _ligature_cut(_column_profile(group, x0, x1, bins), centres, x0, w, h)
+    if cut is None:
+        return None
     left, right = _cut_strokes(group, cut)
     if not left or not right:
-        return [group]
+        return None
     lb, rb = _bounds(left), _bounds(right)
-    if min(lb[3] - lb[1], rb[3] - rb[1]) < 0.65 * h:
-        return [group]
-    return (_split_wide_strokes(left, typical, depth + 1)
-            + _split_wide_strokes(right, typical, depth + 1))
+    if min(lb[3] - lb[1], rb[3] - rb[1]) < TALL_SIDES * h:
+        return None
+    return left, right
 
 
 def _bounds(strokes: Sequence[np.ndarray]) -> Box:
@@ -281,11 +299,27 @@ def _bounds(strokes: Sequence[np.ndarray]) -> Box:
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
+def _cut_all(items: list, cut_once, typical: float, wide: float) -> list:
+    """Cut items (recursively) wherever `cut_once(item, typical, wide)` finds a cut."""
+    out: list = []
+    todo = list(items)
+    while todo:
+        it = todo.pop(0)
+        sides = cut_once(it, typical, wide) if len(out) + len(todo) < MAX_DIGITS else None
+        if sides is None:
+            out.append(it)
+        else:
+            todo[:0] = list(sides)
+    return out
+
+
 def split_strokes(strokes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
     """Group strokes into digits, ordered left to right (see the module docstring).
 
     Each group is a list of (n, 2) arrays; the strokes of a group keep their
-    drawing order. A stroke running through two digits is cut between them.
+    drawing order. A stroke running through two digits is cut between them
+    when the group is clearly too wide for one digit (`WIDE`) and a single
+    line joins two parts as tall as digits.
     """
     strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
     strokes = [s for s in strokes if len(s)]
@@ -293,20 +327,16 @@ def split_strokes(strokes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
         return []
     boxes = np.array([[s[:, 0].min(), s[:, 1].min(), s[:, 0].max(), s[:, 1].max()] for s in strokes])
     H = _reference_height(boxes)
-    parts = _stroke_parts(strokes, H / 40.0)
-    out: list[list[np.ndarray]] = []
-    grouped = _group_parts(parts)
+    grouped = _group_parts(_stroke_parts(strokes, H / 40.0))
     heights = np.array([_union_box(boxes[g])[3] - _union_box(boxes[g])[1] for g in grouped])
     exts = np.array([max(_union_box(boxes[g])[2] - _union_box(boxes[g])[0], h)
                      for g, h in zip(grouped, heights, strict=True)])
     typical = float(np.median(heights[exts >= FRAGMENT * H])) if (exts >= FRAGMENT * H).any() else H
-    for g, e in zip(grouped, exts, strict=True):
-        if e < SPECK_STROKE * typical and len(grouped) > 1:
-            continue  # a stray dot far from every digit
-        out.extend(_split_wide_strokes([strokes[i] for i in g], typical))
-    # Cutting may have produced pieces out of order.
-    out.sort(key=lambda g: (_bounds(g)[0] + _bounds(g)[2]) / 2)
-    return out
+    items = [[strokes[i] for i in g] for g, e in zip(grouped, exts, strict=True)
+             if not (e < SPECK_STROKE * typical and len(grouped) > 1)]  # drop stray dots
+    items = _cut_all(items, _cut_strokes_once, typical, WIDE)
+    items.sort(key=lambda g: (_bounds(g)[0] + _bounds(g)[2]) / 2)
+    return items
 
 
 # --------------------------------------------------------------------------- images
@@ -318,48 +348,66 @@ SPECK_SIZE = 0.15
 """...unless they are at least this fraction of the writing's height in extent."""
 
 
-def _split_wide_mask(mask: np.ndarray, typical: float, depth: int = 0) -> list[slice]:
-    """Column ranges of a component mask, cut between touching digits (rule 3 for images).
+class Piece:
+    """Part of a binarised image: a boolean mask and the position of its top-left pixel."""
 
-    As for strokes: only a group more than `WIDE` times as wide as tall is
-    cut, at a column crossed by a single run of ink (the joint), and only if
-    both sides are nearly as tall as the group; among such columns the one
-    with the least ink nearest to the expected boundary wins.
-    """
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return []
-    c0, c1 = int(cols[0]), int(cols[-1]) + 1
-    w = c1 - c0
-    h = int(rows[-1]) + 1 - int(rows[0])
-    if depth > 6 or h < 0.6 * typical or w <= WIDE * h:
-        return [slice(c0, c1)]
-    n = max(2, int(round(w / (0.8 * h))))
-    m = mask[:, c0:c1]
-    ink = m.sum(axis=0).astype(np.float64)
+    __slots__ = ("mask", "top", "left")
+
+    def __init__(self, mask: np.ndarray, top: int, left: int):
+        rows = np.flatnonzero(mask.any(axis=1))
+        cols = np.flatnonzero(mask.any(axis=0))
+        if rows.size:
+            mask = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+            top, left = top + int(rows[0]), left + int(cols[0])
+        self.mask, self.top, self.left = mask, top, left
+
+    @property
+    def box(self) -> Box:
+        """(x0, y0, x1, y1), exclusive."""
+        h, w = self.mask.shape
+        return (float(self.left), float(self.top), float(self.left + w), float(self.top + h))
+
+    def __add__(self, other: Piece) -> Piece:
+        t, left = min(self.top, other.top), min(self.left, other.left)
+        b = max(self.top + self.mask.shape[0], other.top + other.mask.shape[0])
+        r = max(self.left + self.mask.shape[1], other.left + other.mask.shape[1])
+        m = np.zeros((b - t, r - left), dtype=bool)
+        for p in (self, other):
+            m[p.top - t:p.top - t + p.mask.shape[0], p.left - left:p.left - left + p.mask.shape[1]] |= p.mask
+        return Piece(m, t, left)
+
+    def crop(self, ink: np.ndarray) -> np.ndarray:
+        """The ink map's values on this piece's pixels and a one-pixel rim, zero elsewhere."""
+        h, w = self.mask.shape
+        t, left = self.top - 1, self.left - 1
+        m = ndimage.binary_dilation(np.pad(self.mask, 1))
+        t0, l0 = max(t, 0), max(left, 0)
+        b0, r0 = min(t + h + 2, ink.shape[0]), min(left + w + 2, ink.shape[1])
+        m = m[t0 - t:b0 - t, l0 - left:r0 - left]
+        return np.where(m, ink[t0:b0, l0:r0], 0.0).astype(np.float32)
+
+
+def _cut_piece_once(p: Piece, typical: float, wide: float) -> tuple[Piece, Piece] | None:
+    """The two sides of a ligature cut of a piece wider than `wide` x its height, or None."""
+    m = p.mask
+    h, w = m.shape
+    if h < 0.6 * typical or w <= wide * h:
+        return None
     runs = m[0].astype(int) + (m[1:] & ~m[:-1]).sum(axis=0)
-    x = np.arange(w)
-    ok = (x > 0.3 * h) & (x < w - 0.3 * h) & (runs <= 1)
-    if not ok.any():
-        return [slice(c0, c1)]
-    cost = ink / max(ink.max(), 1.0) + np.abs(x - w / n) / w
-    cost[~ok] = np.inf
-    cut = int(np.argmin(cost))
-    left_rows = np.flatnonzero(m[:, :cut].any(axis=1))
-    right_rows = np.flatnonzero(m[:, cut:].any(axis=1))
-    if min(np.ptp(left_rows) if left_rows.size else 0,
-           np.ptp(right_rows) if right_rows.size else 0) < 0.65 * h:
-        return [slice(c0, c1)]
-    left = mask.copy()
-    left[:, c0 + cut:] = False
-    right = mask.copy()
-    right[:, : c0 + cut] = False
-    return _split_wide_mask(left, typical, depth + 1) + _split_wide_mask(right, typical, depth + 1)
+    centres = np.arange(w, dtype=np.float64)
+    cut = _ligature_cut(runs, centres, 0.0, float(w), float(h), m.sum(axis=0).astype(np.float64))
+    if cut is None:
+        return None
+    c = int(cut)
+    left, right = Piece(m[:, :c], p.top, p.left), Piece(m[:, c:], p.top, p.left + c)
+    if min(left.mask.shape[0], right.mask.shape[0]) < TALL_SIDES * h or not left.mask.any() \
+            or not right.mask.any():
+        return None
+    return left, right
 
 
-def split_mask(mask: np.ndarray) -> list[np.ndarray]:
-    """Boolean masks, one per digit, of a binarised ink mask, left to right."""
+def split_mask(mask: np.ndarray) -> list[Piece]:
+    """The digits of a binarised ink mask as `Piece`s, left to right."""
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if n == 0:
         return []
@@ -373,6 +421,8 @@ def split_mask(mask: np.ndarray) -> list[np.ndarray]:
     keep = keep[ext[keep] >= max(2.0, 0.06 * H)]
     if keep.size == 0:
         return []
+    if keep.size > MAX_PARTS:  # a page of text, not a number: keep the biggest parts
+        keep = np.sort(keep[np.argsort(sizes[keep])[::-1][:MAX_PARTS]])
     # Boundary pixels of each kept component, for distances between components.
     edge = mask & ~ndimage.binary_erosion(mask)
     ys, xs = np.nonzero(edge)
@@ -381,20 +431,18 @@ def split_mask(mask: np.ndarray) -> list[np.ndarray]:
     ys, xs, lab = ys[order], xs[order], lab[order]
     starts = np.searchsorted(lab, keep + 1)
     stops = np.searchsorted(lab, keep + 1, side="right")
-    points = [np.column_stack((xs[a:b], ys[a:b])).astype(np.float64) for a, b in zip(starts, stops, strict=True)]
-    parts = _Parts(boxes[keep] + np.array([0, 0, -1, -1]), points)
-    groups = _group_parts(parts)
-    heights = [float(_union_box(boxes[keep][g])[3] - _union_box(boxes[keep][g])[1]) for g in groups]
-    typical = float(np.median(heights))
-    out = []
+    points = [np.column_stack((xs[a:b], ys[a:b])).astype(np.float64)
+              for a, b in zip(starts, stops, strict=True)]
+    groups = _group_parts(_Parts(boxes[keep] + np.array([0, 0, -1, -1]), points))
+    items = []
     for g in groups:
-        m = np.isin(labels, keep[g] + 1)
-        for cols in _split_wide_mask(m, typical):
-            piece = np.zeros_like(m)
-            piece[:, cols] = m[:, cols]
-            out.append(piece)
-    out.sort(key=lambda m: float(np.flatnonzero(m.any(axis=0)).mean()))
-    return out
+        ids = keep[g]
+        x0, y0, x1, y1 = (int(v) for v in _union_box(boxes[ids]))
+        items.append(Piece(np.isin(labels[y0:y1, x0:x1], ids + 1), y0, x0))
+    typical = float(np.median([p.mask.shape[0] for p in items]))
+    items = _cut_all(items, _cut_piece_once, typical, WIDE)
+    items.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
+    return items
 
 
 def split_image(ink: np.ndarray) -> list[tuple[np.ndarray, Box]]:
@@ -407,13 +455,4 @@ def split_image(ink: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     ink = np.asarray(ink, dtype=np.float32)
     if ink.size == 0 or not (ink > 0).any():
         return []
-    out = []
-    for m in split_mask(images.binarise(ink)):
-        rows = np.flatnonzero(m.any(axis=1))
-        cols = np.flatnonzero(m.any(axis=0))
-        r0, r1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, ink.shape[0])
-        c0, c1 = max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, ink.shape[1])
-        part = ndimage.binary_dilation(m[r0:r1, c0:c1])
-        crop = np.where(part, ink[r0:r1, c0:c1], 0.0).astype(np.float32)
-        out.append((crop, (float(cols[0]), float(rows[0]), float(cols[-1]) + 1, float(rows[-1]) + 1)))
-    return out
+    return [(p.crop(ink), p.box) for p in split_mask(images.binarise(ink))]
