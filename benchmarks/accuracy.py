@@ -31,6 +31,7 @@ from model.evaluate import confusion_matrix, evaluate  # noqa: E402
 from model.fileio import atomic_write_text  # noqa: E402
 from model.recognise import Recogniser, probabilities  # noqa: E402
 from model.validation import (  # noqa: E402
+    MAX_CORRECT_FLAGGED,
     choose_threshold,
     flag_rates,
     holdout_writers,
@@ -111,7 +112,8 @@ def main() -> None:
     pen_ok = pred == labels
     thr = choose_threshold(pen_conf, pen_ok)
     figures["unsure_threshold"] = thr
-    print(f"\n\"not sure\" threshold (chosen on the held-out pen writers): confidence < {thr:.2f}")
+    print(f"\n\"not sure\" threshold, chosen on the held-out pen writers to flag at most "
+          f"{MAX_CORRECT_FLAGGED:.0%} of correct answers: confidence < {thr:.2f}")
     rates = {}
     for name, c, ok in (("pen held-out", pen_conf, pen_ok), ("MNIST test", mnist_conf, mnist_ok),
                         ("USPS scans", u_conf, u_ok)):
