@@ -11,18 +11,19 @@ Strokes (`split_strokes`):
 3. touching digits: a group much wider than a digit is tall (`WIDE`; two
    digits written without lifting the pen) is cut at a column that a single
    line crosses (the joining stroke), near where the boundary between digits
-   is expected, provided both sides are nearly as tall as the group; each
-   side is looked at again. Narrower joined pairs (a "10" written tightly in
-   one stroke) are left whole: at that width, single digits (an open 0, a
-   4 drawn in two strokes) have the same shape, and cutting them costs more.
-4. a stray dot far from everything is dropped.
+   is expected, provided both sides are nearly as tall as the group; the
+   joining line itself is left out and each side is looked at again.
+   Narrower joined pairs (a "10" written tightly in one stroke) are left
+   whole: at that width single digits (an open 0) have the same shape, and
+   cutting them would cost more than it gains.
+4. a stray dot far from everything (a full stop, a tap of the pen) is dropped.
 
 Images (`split_image`): the ink map is binarised (`model.images.binarise`,
 with hysteresis so faint joins hold), specks are dropped, connected
 components are grouped by the same rules as strokes (parts of a broken digit
 that overlap horizontally or nearly touch are merged), components much wider
-than a digit are cut at a column crossed by a single run of ink (the lightest
-near the expected boundary), and each digit's crop keeps only its own ink.
+than a digit are cut where a single thin run of ink joins two digits, and
+each digit's crop keeps only its own ink.
 
 Both work on "parts" (strokes or components) described by their bounding
 boxes and point sets, with thresholds relative to the writing's size, so they
@@ -56,8 +57,8 @@ width) is a fragment too: the detached bar of a 5 or a 7."""
 FRAGMENT_NEAR = 0.35
 """A fragment joins the nearest group if it is within this fraction of the height."""
 SPECK_STROKE = 0.2
-"""A stroke group smaller than this fraction of the height, far from the rest, is a stray dot."""
-WIDE = 1.4
+"""A group smaller than this fraction of the digits' height, far from the rest, is a stray dot."""
+WIDE = 1.25
 """A group wider than this many times its height, with a single line joining two parts
 as tall as digits (`TALL_SIDES`), is two digits written without lifting the pen."""
 TALL_SIDES = 0.65
@@ -253,39 +254,45 @@ def _cut_strokes(strokes: Sequence[np.ndarray], x: float) -> tuple[list[np.ndarr
     return left, right
 
 
-def _ligature_cut(cross: np.ndarray, centres: np.ndarray, x0: float, w: float, h: float,
-                  ink: np.ndarray | None = None) -> float | None:
-    """Where to cut a group between two digits: a column crossed once, near the expected boundary.
+def _ligature_cut(thin: np.ndarray, centres: np.ndarray, x0: float, w: float,
+                  h: float) -> tuple[int, int] | None:
+    """Where a joining line between two digits runs: the first and last column index, or None.
 
-    `cross` counts the ink crossings of each column (at `centres`); columns
-    within 0.3 h of either end are not candidates. Among the columns crossed
-    at most once, the one nearest to the first expected boundary (the group's
-    width shared among digits about 0.8 h wide) wins, lighter ink first.
+    `thin` flags the columns that only a joining line could cross (crossed
+    once, by little ink). Among the flagged columns not within 0.3 h of
+    either end, the one nearest to the first expected boundary (the group's
+    width shared among digits about 0.8 h wide) is chosen, and the joining
+    line is the run of flagged columns around it.
     """
-    ok = (centres > x0 + 0.3 * h) & (centres < x0 + w - 0.3 * h) & (cross <= 1)
+    ok = (centres > x0 + 0.3 * h) & (centres < x0 + w - 0.3 * h) & thin
     if not ok.any():
         return None
     n = max(2, int(round(w / (0.8 * h))))
-    cost = np.abs(centres - (x0 + w / n)) / w
-    if ink is not None:
-        cost = cost + ink / max(float(ink.max()), 1.0)
+    cost = np.abs(centres - (x0 + w / n))
     cost[~ok] = np.inf
-    return float(centres[int(np.argmin(cost))])
+    c = int(np.argmin(cost))
+    breaks = np.flatnonzero(~thin)
+    before, after = breaks[breaks < c], breaks[breaks > c]
+    first = int(before[-1]) + 1 if before.size else 0
+    last = int(after[0]) - 1 if after.size else len(thin) - 1
+    return first, last
 
 
 def _cut_strokes_once(group: list[np.ndarray], typical: float,
                       wide: float) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
-    """The two sides of a ligature cut of a group wider than `wide` x its height, or None."""
+    """The two sides of a group wider than `wide` x its height, joining line left out; or None."""
     x0, y0, x1, y1 = _bounds(group)
     w, h = x1 - x0, y1 - y0
     if h < 0.6 * typical or w <= wide * h:
         return None
     bins = 64
-    centres = x0 + (np.arange(bins) + 0.5) * w / bins
-    cut = _ligature_cut(_column_profile(group, x0, x1, bins), centres, x0, w, h)
-    if cut is None:
+    step = w / bins
+    centres = x0 + (np.arange(bins) + 0.5) * step
+    run = _ligature_cut(_column_profile(group, x0, x1, bins) <= 1, centres, x0, w, h)
+    if run is None:
         return None
-    left, right = _cut_strokes(group, cut)
+    left, rest = _cut_strokes(group, float(centres[run[0]] - 0.5 * step))
+    _, right = _cut_strokes(rest, float(centres[run[1]] + 0.5 * step))
     if not left or not right:
         return None
     lb, rb = _bounds(left), _bounds(right)
@@ -388,20 +395,25 @@ class Piece:
 
 
 def _cut_piece_once(p: Piece, typical: float, wide: float) -> tuple[Piece, Piece] | None:
-    """The two sides of a ligature cut of a piece wider than `wide` x its height, or None."""
+    """The two sides of a piece wider than `wide` x its height, joining line left out; or None.
+
+    A joining line's columns hold a single run of ink no thicker than about
+    1.6 stroke widths (so a digit's own vertical strokes are not taken for one).
+    """
     m = p.mask
     h, w = m.shape
     if h < 0.6 * typical or w <= wide * h:
         return None
     runs = m[0].astype(int) + (m[1:] & ~m[:-1]).sum(axis=0)
-    centres = np.arange(w, dtype=np.float64)
-    cut = _ligature_cut(runs, centres, 0.0, float(w), float(h), m.sum(axis=0).astype(np.float64))
-    if cut is None:
+    ink = m.sum(axis=0)
+    thin = (runs <= 1) & (ink <= max(1.6 * images.stroke_width(m), 2.0))
+    run = _ligature_cut(thin, np.arange(w, dtype=np.float64), 0.0, float(w), float(h))
+    if run is None:
         return None
-    c = int(cut)
-    left, right = Piece(m[:, :c], p.top, p.left), Piece(m[:, c:], p.top, p.left + c)
-    if min(left.mask.shape[0], right.mask.shape[0]) < TALL_SIDES * h or not left.mask.any() \
-            or not right.mask.any():
+    left = Piece(m[:, :run[0]], p.top, p.left)
+    right = Piece(m[:, run[1] + 1:], p.top, p.left + run[1] + 1)
+    if not left.mask.any() or not right.mask.any() or \
+            min(left.mask.shape[0], right.mask.shape[0]) < TALL_SIDES * h:
         return None
     return left, right
 
@@ -439,7 +451,12 @@ def split_mask(mask: np.ndarray) -> list[Piece]:
         ids = keep[g]
         x0, y0, x1, y1 = (int(v) for v in _union_box(boxes[ids]))
         items.append(Piece(np.isin(labels[y0:y1, x0:x1], ids + 1), y0, x0))
-    typical = float(np.median([p.mask.shape[0] for p in items]))
+    heights = np.array([p.mask.shape[0] for p in items], dtype=np.float64)
+    exts = np.array([max(p.mask.shape) for p in items], dtype=np.float64)
+    typical = float(np.median(heights[exts >= FRAGMENT * H])) if (exts >= FRAGMENT * H).any() \
+        else float(np.median(heights))
+    if len(items) > 1:  # drop stray dots
+        items = [p for p, e in zip(items, exts, strict=True) if e >= SPECK_STROKE * typical]
     items = _cut_all(items, _cut_piece_once, typical, WIDE)
     items.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     return items
