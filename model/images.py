@@ -123,8 +123,11 @@ def load_gray(path: str | os.PathLike) -> np.ndarray:
                     raise InputError(f"{path}: image is empty (0 pixels)")
                 img.seek(0)
                 img.load()
-                upright = ImageOps.exif_transpose(img)
-                arr = _to_unit_grey(upright if upright is not None else img)
+                if img.getexif().get(0x0112, 1) not in (0, 1):  # EXIF orientation: rotated
+                    upright = ImageOps.exif_transpose(img)
+                    arr = _to_unit_grey(upright if upright is not None else img)
+                else:
+                    arr = _to_unit_grey(img)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
