@@ -209,11 +209,40 @@ def download(
     return folder
 
 
+CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # macOS, Alpine
+)
+
+
+def _ssl_context():
+    """The default TLS context, plus the system's CA bundle inside a frozen build.
+
+    A PyInstaller bundle carries the OpenSSL of the machine that built it, which
+    looks for certificates where that machine keeps them; on another
+    distribution it would trust nothing. Frozen, without SSL_CERT_FILE, load
+    the first CA bundle this machine has.
+    """
+    import ssl
+
+    context = ssl.create_default_context()
+    if getattr(sys, "frozen", False) and not os.environ.get("SSL_CERT_FILE"):
+        for bundle in CA_BUNDLES:
+            if os.path.isfile(bundle):
+                context.load_verify_locations(cafile=bundle)
+                break
+    return context
+
+
 def _fetch(url, target: Path, expected: str, progress, timeout: float) -> None:
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     try:
         h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+        context = _ssl_context() if url.startswith("https:") else None
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout,
+                                                                context=context) as resp:
             total = int(resp.headers.get("Content-Length") or 0)
             done = 0
             while chunk := resp.read(1 << 16):
