@@ -11,8 +11,9 @@ the lighting, the picture becomes a map of ink in 0..1 with the paper at 0:
 
 1. polarity: the ink is the minority that stands out of its surroundings, so
    the sign of the skew of a high-passed copy tells dark ink from light ink;
-2. uneven lighting: the paper's brightness is estimated by a grey closing
-   (a max filter then a min filter, wider than any stroke) on a reduced copy,
+2. uneven lighting: the paper's brightness is estimated on a reduced copy,
+   as a quadratic surface fitted to the paper times a grey closing (a max
+   filter then a min filter, wider than any stroke) of what that leaves,
    smoothed and scaled back up; the ink is ``1 - picture / paper``, which
    cancels a lighting gradient (it multiplies paper and ink alike);
 3. noise: the paper's level (the histogram's peak) and the noise (median
@@ -24,12 +25,13 @@ Binarising (`binarise`): Otsu's threshold on the ink map, with hysteresis.
 
 MNIST-like digit (`to_mnist`): NIST's binary digits were anti-aliased into
 a 20x20 box (aspect kept) and centred by centre of mass in 28x28. A crop is
-binarised at a working resolution, its strokes thinned or thickened (a
-distance-transform erosion or dilation) so that the stroke width at the 20x20
-scale matches MNIST's, then box-filtered into 20x20 and centred. Stroke width
-is estimated as ``2 * area / perimeter`` of the binarised 28x28 digit (for a
+binarised at a working resolution, its strokes thickened or thinned (a
+distance-transform dilation or erosion) so that the stroke width at the
+28x28 scale lies in MNIST's usual range (`MNIST_STROKE_WIDTH` to
+`MNIST_THICKEST`), then box-filtered into 20x20 and centred. Stroke width is
+estimated as ``2 * area / perimeter`` of the binarised 28x28 digit (for a
 stroke of width w and length L: area w L, perimeter about 2 L), the same
-estimator that gives `MNIST_STROKE_WIDTH` on MNIST itself.
+estimator that gives those two constants on MNIST itself.
 """
 
 from __future__ import annotations
@@ -56,7 +58,12 @@ limit is checked on the declared size, still before decoding."""
 
 MNIST_STROKE_WIDTH = 2.0
 """Median of ``stroke_width`` over the 10,000 MNIST test digits (see
-tests/test_images.py, which measures it again)."""
+tests/test_images.py, which measures it again): thinner strokes are thickened to it."""
+
+MNIST_THICKEST = 2.8
+"""90th percentile of ``stroke_width`` over the MNIST test digits: strokes thicker than
+this are thinned down to it (thinning a marker's strokes loses detail, so only the
+unusually thick ones are)."""
 
 WORK_SIZE = 80
 """Long side, in pixels, of the working copy a digit is binarised and
@@ -191,11 +198,14 @@ def _skew(x: np.ndarray) -> float:
     return float((x ** 3).mean() / sd ** 3) if sd > 1e-9 else 0.0
 
 
-def _smooth_light(small: np.ndarray) -> np.ndarray:
+def _smooth_light(small: np.ndarray, paper_only: bool = False) -> np.ndarray:
     """A least-squares quadratic surface through a (small) picture: its large-scale light.
 
     Fitted on a 24-pixel reduction (a 6-parameter fit needs no more), evaluated
-    at every pixel of `small`.
+    at every pixel of `small`. With `paper_only` (a dark-ink picture), only
+    the pixels above Otsu's threshold (the paper) take part, twice more
+    without those left well below the fit, and the surface is kept within the
+    picture's range of levels.
     """
     def design(h: int, w: int) -> np.ndarray:
         y, x = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -205,22 +215,50 @@ def _smooth_light(small: np.ndarray) -> np.ndarray:
 
     tiny, _ = _reduced(small, 24)
     A = design(*tiny.shape)
-    coef = np.linalg.solve(A.T @ A + 1e-9 * np.eye(6), A.T @ tiny.ravel().astype(np.float64))
-    return (design(*small.shape) @ coef).reshape(small.shape)
+    b = tiny.ravel().astype(np.float64)
+    keep = np.ones(b.shape, dtype=bool)
+    if paper_only:
+        lo, hi = float(b.min()), float(b.max())
+        if hi > lo:
+            keep = b > lo + (hi - lo) * otsu_threshold((b - lo) / (hi - lo))
+    coef = np.zeros(6)
+    for _ in range(3 if paper_only else 1):
+        if keep.sum() < 12:
+            coef = np.array([float(np.median(b[keep])) if keep.any() else float(b.mean()), 0, 0, 0, 0, 0])
+            break
+        Ak = A[keep]
+        coef = np.linalg.solve(Ak.T @ Ak + 1e-9 * np.eye(6), Ak.T @ b[keep])
+        resid = b - A @ coef
+        spread = 1.4826 * float(np.median(np.abs(resid[keep]))) + 1e-6
+        keep = keep & (resid > -2.0 * spread)
+    light = (design(*small.shape) @ coef).reshape(small.shape)
+    if paper_only:
+        light = np.clip(light, float(b.min()), float(b.max()))
+    return light
 
 
 def ink_is_dark(gray: np.ndarray) -> bool:
     """True when the ink is darker than the paper (the usual scan), False for light on dark.
 
-    The ink is the minority that departs from the paper, so once the
-    large-scale light (a quadratic surface) is taken away, its pixels form
-    the long tail: negative skew for dark ink, positive for light ink. When
-    the skew is too weak to tell (a blank page, ink covering half the
-    picture), a light picture is taken for dark ink on light paper.
+    Two clues: the ink is the minority that departs from the paper, so once
+    the large-scale light (a quadratic surface) is taken away its pixels form
+    the long tail (negative skew for dark ink); and the paper makes up most
+    of the picture's border. A strong skew decides; otherwise a clear
+    majority of the border does; otherwise a weak skew; a featureless
+    picture is taken for dark ink on light paper when it is light.
     """
     small, _ = _reduced(gray, 64)
     s = _skew(small - _smooth_light(small))
-    if abs(s) > 0.3:
+    if abs(s) > 1.0:
+        return s < 0
+    lo, hi = float(small.min()), float(small.max())
+    if hi - lo > 1e-3:
+        t = lo + (hi - lo) * otsu_threshold((small - lo) / (hi - lo))
+        border = np.concatenate([small[0], small[-1], small[1:-1, 0], small[1:-1, -1]])
+        light = float((border > t).mean())
+        if abs(light - 0.5) > 0.2:
+            return light > 0.5
+    if abs(s) > 0.2:
         return s < 0
     return bool(np.median(_sample(gray)) >= 0.5)
 
@@ -237,22 +275,24 @@ def _block_median(img: np.ndarray, b: int) -> np.ndarray:
 def paper_level(dark_ink: np.ndarray) -> np.ndarray:
     """The paper's brightness under each pixel of a dark-ink picture (same shape).
 
-    A grey closing wider than the strokes removes the ink from a reduced,
-    slightly smoothed copy (a brightness max filter then a min filter over a
-    window a third of the short side), a box blur of the same width smooths
-    it, and it is scaled back up with bilinear interpolation. The copy is
-    padded by odd reflection (which continues a lighting gradient straight
-    on) so that the filters see no false edge at the border. The max filter
+    On a reduced, slightly smoothed copy: the large-scale light is a
+    quadratic surface fitted to the paper (so that gradients and vignetting
+    are followed right up to the border), and what it leaves is flattened by a
+    grey closing wider than the strokes (a brightness max filter then a min
+    filter over a window a third of the short side, padded by reflection),
+    which removes the ink, then a box blur of the same width. The max filter
     rides on the noise's peaks, so the estimate is brought back down to the
     local median of the paper (blocks of half the window; by at most three
-    noise deviations, so that a block full of ink changes nothing).
+    noise deviations, so that a block full of ink changes nothing). The
+    result is scaled back up with bilinear interpolation.
     """
     small, f = _reduced(dark_ink)
     k = max(3, int(min(small.shape) / 3) | 1)
     smooth = ndimage.gaussian_filter(small, 1.0, mode="nearest")
-    padded = np.pad(smooth, k, mode="reflect", reflect_type="odd")
-    bg = ndimage.grey_closing(padded, size=(k, k), mode="nearest")
-    bg = ndimage.uniform_filter(bg, size=k, mode="nearest")[k:-k, k:-k]
+    light = np.maximum(_smooth_light(smooth, paper_only=True), 0.05)
+    flat = np.pad(smooth / light, k, mode="reflect")
+    bg = ndimage.grey_closing(flat, size=(k, k), mode="nearest")
+    bg = ndimage.uniform_filter(bg, size=k, mode="nearest")[k:-k, k:-k] * light
     b = max(2, k // 2)
     bias = _block_median(smooth - bg, b)
     bias = np.clip(bias, -3.0 * 0.2821 * noise_level(small), 0.0)
@@ -262,7 +302,7 @@ def paper_level(dark_ink: np.ndarray) -> np.ndarray:
         h, w = dark_ink.shape
         bg = np.asarray(Image.fromarray(np.ascontiguousarray(bg, dtype=np.float32), mode="F")
                         .resize((w, h), Image.Resampling.BILINEAR))
-    return np.maximum(bg, 0.05)
+    return np.maximum(bg, 0.05).astype(np.float32)
 
 
 def noise_level(img: np.ndarray) -> float:
@@ -431,13 +471,15 @@ def _centre(small: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_mnist(crop: np.ndarray, stroke: float | None = MNIST_STROKE_WIDTH) -> np.ndarray:
+def to_mnist(crop: np.ndarray, stroke: float | None = MNIST_STROKE_WIDTH,
+             thickest: float = MNIST_THICKEST) -> np.ndarray:
     """A digit's ink crop (0..1) as MNIST would have it: 28x28 float32 in 0..1.
 
-    The ink is binarised at a working resolution, its stroke width brought to
-    `stroke` pixels at the 28x28 scale (None leaves it as drawn), fitted into
-    20x20 keeping the aspect ratio with box-filter anti-aliasing, and centred
-    by centre of mass.
+    The ink is binarised at a working resolution, its stroke width (at the
+    28x28 scale) brought into MNIST's range, from `stroke` (thinner strokes
+    are thickened to it; None leaves the width as drawn) to `thickest`
+    (thicker strokes are thinned to it), then fitted into 20x20 keeping the
+    aspect ratio with box-filter anti-aliasing, and centred by centre of mass.
     """
     crop = np.asarray(crop, dtype=np.float32)
     if crop.ndim != 2 or crop.size == 0 or not (crop.max() > 0):
@@ -454,9 +496,10 @@ def to_mnist(crop: np.ndarray, stroke: float | None = MNIST_STROKE_WIDTH) -> np.
             width = stroke_width(_centre(_box20(mask)))
             if width <= 0:  # too thin to reach half intensity at 28x28: measure at working size
                 width = stroke_width(mask) / per
-            if abs(width - stroke) < 0.15:
+            goal = min(max(width, stroke), max(stroke, thickest))
+            if abs(width - goal) < 0.15:
                 break
-            mask = _restroke(mask, (stroke - width) / 2.0 * per)
+            mask = _restroke(mask, (goal - width) / 2.0 * per)
     return _centre(_box20(mask))
 
 

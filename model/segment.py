@@ -61,6 +61,8 @@ SPECK_STROKE = 0.2
 WIDE = 1.25
 """A group wider than this many times its height, with a single line joining two parts
 as tall as digits (`TALL_SIDES`), is two digits written without lifting the pen."""
+LIGATURE = 0.15
+"""A joining line between two digits runs over at least this fraction of their height."""
 TALL_SIDES = 0.65
 """Both sides of a cut must be at least this fraction of the group's height."""
 MAX_DIGITS = 64
@@ -262,7 +264,8 @@ def _ligature_cut(thin: np.ndarray, centres: np.ndarray, x0: float, w: float,
     once, by little ink). Among the flagged columns not within 0.3 h of
     either end, the one nearest to the first expected boundary (the group's
     width shared among digits about 0.8 h wide) is chosen, and the joining
-    line is the run of flagged columns around it.
+    line is the run of flagged columns around it, if it is at least
+    `LIGATURE` x h long.
     """
     ok = (centres > x0 + 0.3 * h) & (centres < x0 + w - 0.3 * h) & thin
     if not ok.any():
@@ -275,6 +278,8 @@ def _ligature_cut(thin: np.ndarray, centres: np.ndarray, x0: float, w: float,
     before, after = breaks[breaks < c], breaks[breaks > c]
     first = int(before[-1]) + 1 if before.size else 0
     last = int(after[0]) - 1 if after.size else len(thin) - 1
+    if centres[last] - centres[first] < LIGATURE * h:
+        return None  # too short for a joining line: the flat bottom of an open 0, say
     return first, last
 
 
