@@ -120,6 +120,8 @@ def load_gray(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"{path}: not a regular file")
     try:
         with warnings.catch_warnings():
+            # Pillow's other warnings (odd palettes, EXIF quirks) would be noise on stderr.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 w, h = img.size

@@ -288,7 +288,7 @@ def _cut_strokes_once(group: list[np.ndarray], typical: float,
     """The two sides of a group wider than `wide` x its height, joining line left out; or None."""
     x0, y0, x1, y1 = _bounds(group)
     w, h = x1 - x0, y1 - y0
-    if h < 0.6 * typical or w <= wide * h:
+    if h <= 0 or h < 0.6 * typical or w <= wide * h:
         return None
     bins = 64
     step = w / bins
@@ -344,8 +344,9 @@ def split_strokes(strokes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
     exts = np.array([max(_union_box(boxes[g])[2] - _union_box(boxes[g])[0], h)
                      for g, h in zip(grouped, heights, strict=True)])
     typical = float(np.median(heights[exts >= FRAGMENT * H])) if (exts >= FRAGMENT * H).any() else H
-    items = [[strokes[i] for i in g] for g, e in zip(grouped, exts, strict=True)
-             if not (e < SPECK_STROKE * typical and len(grouped) > 1)]  # drop stray dots
+    typical = max(typical, 0.15 * H)  # a flat scrawl (a long dash, a wave) is not a row of digits
+    keep = exts >= SPECK_STROKE * typical  # drop stray dots, unless there is nothing else
+    items = [[strokes[i] for i in g] for g, k in zip(grouped, keep, strict=True) if k or not keep.any()]
     items = _cut_all(items, _cut_strokes_once, typical, WIDE)
     items.sort(key=lambda g: (_bounds(g)[0] + _bounds(g)[2]) / 2)
     return items
@@ -407,8 +408,8 @@ def _cut_piece_once(p: Piece, typical: float, wide: float) -> tuple[Piece, Piece
     """
     m = p.mask
     h, w = m.shape
-    if h < 0.6 * typical or w <= wide * h:
-        return None
+    if h < 0.6 * typical or w <= wide * h or h < 2.5 * images.stroke_width(m):
+        return None  # not wide enough for two digits, or a flat mark (a dash) rather than digits
     runs = m[0].astype(int) + (m[1:] & ~m[:-1]).sum(axis=0)
     ink = m.sum(axis=0)
     thin = (runs <= 1) & (ink <= max(1.6 * images.stroke_width(m), 2.0))
@@ -460,8 +461,8 @@ def split_mask(mask: np.ndarray) -> list[Piece]:
     exts = np.array([max(p.mask.shape) for p in items], dtype=np.float64)
     typical = float(np.median(heights[exts >= FRAGMENT * H])) if (exts >= FRAGMENT * H).any() \
         else float(np.median(heights))
-    if len(items) > 1:  # drop stray dots
-        items = [p for p, e in zip(items, exts, strict=True) if e >= SPECK_STROKE * typical]
+    keep = exts >= SPECK_STROKE * typical  # drop stray dots, unless there is nothing else
+    items = [p for p, k in zip(items, keep, strict=True) if k or not keep.any()]
     items = _cut_all(items, _cut_piece_once, typical, WIDE)
     items.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     return items

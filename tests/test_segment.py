@@ -151,10 +151,14 @@ def test_groups_come_left_to_right_whatever_the_drawing_order(pen_samples):
     assert xs == sorted(xs)
 
 
-def test_stray_dot_and_empty_input():
+def test_stray_dots_flat_marks_and_empty_input():
     assert segment.split_strokes([]) == []
     assert segment.split_strokes([np.zeros((0, 2))]) == []
     one = np.array([[100.0, 50.0], [100.0, 200.0]])
     dot = np.array([[200.0, 240.0]])
     assert len(segment.split_strokes([one, dot])) == 1
     assert len(segment.split_strokes([dot])) == 1  # a dot alone is still something to read
+    assert len(segment.split_strokes([dot, dot + 150.0])) == 2  # never nothing out of something
+    dash = np.array([[10.0, 100.0], [500.0, 100.0]])
+    wave = np.column_stack([np.linspace(0, 500, 400), 100 + 20 * np.sin(np.linspace(0, 30, 400))])
+    assert len(segment.split_strokes([dash])) == 1 and len(segment.split_strokes([wave])) == 1
