@@ -9,17 +9,19 @@ paper and 16-bit or floating-point greys are scaled by their own range
 Ink (`ink_map`): whatever the polarity (dark on light or light on dark) and
 the lighting, the picture becomes a map of ink in 0..1 with the paper at 0:
 
-1. polarity: the ink is the minority that stands out of its surroundings, so
-   the sign of the skew of a high-passed copy tells dark ink from light ink;
+1. polarity: the ink is the minority that stands out of the paper, so the
+   sign of the skew of a copy with its large-scale light taken away tells
+   dark ink from light ink, and where that is unclear, the border (mostly
+   paper) does;
 2. uneven lighting: the paper's brightness is estimated on a reduced copy,
    as a quadratic surface fitted to the paper times a grey closing (a max
    filter then a min filter, wider than any stroke) of what that leaves,
    smoothed and scaled back up; the ink is ``1 - picture / paper``, which
    cancels a lighting gradient (it multiplies paper and ink alike);
 3. noise: the paper's level (the histogram's peak) and the noise (median
-   difference of neighbouring pixels) are measured and the paper plus three
-   noise deviations taken off; a page whose strongest marks are within the
-   noise is blank.
+   difference of neighbouring pixels, relative to the local paper level) are
+   measured and the paper plus three noise deviations taken off; a page
+   whose strongest marks are within the noise is blank.
 
 Binarising (`binarise`): Otsu's threshold on the ink map, with hysteresis.
 
@@ -415,15 +417,26 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _working_mask(crop: np.ndarray) -> np.ndarray:
-    """The crop resized so that its long side is `WORK_SIZE`, binarised at half its ink, padded."""
+    """The crop's ink (above half its strongest) with its long side resized to `WORK_SIZE`, padded.
+
+    Enlarging interpolates the grey levels before binarising (smooth edges);
+    shrinking binarises first and keeps the pixels at least half covered, plus
+    the ridge of strokes too thin to cover half a working pixel anywhere.
+    """
     h, w = crop.shape
     f = WORK_SIZE / max(h, w)
     nh, nw = max(1, int(round(h * f))), max(1, int(round(w * f)))
-    img = Image.fromarray(np.asarray(crop, dtype=np.float32), mode="F")
-    work = np.asarray(img.resize((nw, nh), Image.Resampling.BILINEAR if f > 1
-                                 else Image.Resampling.BOX), dtype=np.float32)
-    top = float(work.max())
-    mask = work > 0.5 * top if top > 0 else np.zeros_like(work, dtype=bool)
+    top = float(crop.max())
+    if f > 1:
+        img = Image.fromarray(np.asarray(crop, dtype=np.float32), mode="F")
+        work = np.asarray(img.resize((nw, nh), Image.Resampling.BILINEAR), dtype=np.float32)
+        mask = work > 0.5 * top
+    else:
+        native = (crop > 0.5 * top).astype(np.float32)
+        cover = np.asarray(Image.fromarray(native, mode="F").resize((nw, nh), Image.Resampling.BOX),
+                           dtype=np.float32)
+        ridge = cover >= 0.5 * ndimage.maximum_filter(cover, size=3)
+        mask = (cover >= 0.5) | (ridge & (cover > 0.02))
     return np.pad(mask, WORK_SIZE // 8)  # room to thicken the strokes
 
 

@@ -47,8 +47,9 @@ TOUCH = 0.06
 OVERLAP_STRONG = 0.5
 """Parts whose horizontal overlap is at least this fraction of the narrower one are one digit."""
 OVERLAP_WEAK = 0.25
+"""Neighbouring groups overlapping horizontally by this fraction of the narrower one..."""
 NEAR = 0.25
-"""Parts overlapping by `OVERLAP_WEAK` and closer than `NEAR` x height are one digit."""
+"""...and closer than this fraction of their height are one digit."""
 FRAGMENT = 0.25
 """A part smaller than this fraction of the writing's height is a fragment of a digit..."""
 FLAT = 0.3
@@ -231,28 +232,29 @@ def _column_profile(strokes: Sequence[np.ndarray], x0: float, x1: float, bins: i
 
 
 def _cut_strokes(strokes: Sequence[np.ndarray], x: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Cut every stroke at the vertical line `x`: the pieces left of it and right of it."""
+    """Cut every stroke at the vertical line `x`: the pieces left of it and right of it.
+
+    Each piece ends (or starts) exactly on the line, where its segment crosses it.
+    """
     left: list[np.ndarray] = []
     right: list[np.ndarray] = []
     for s in strokes:
         side = s[:, 0] >= x
-        if side.all():
-            right.append(s)
+        change = np.flatnonzero(side[1:] != side[:-1])  # segment k -> k+1 crosses the line
+        if change.size == 0:
+            (right if side[0] else left).append(s)
             continue
-        if not side.any():
-            left.append(s)
-            continue
-        piece = [s[0]]
-        for k in range(1, len(s)):
-            if side[k] != side[k - 1]:
-                p, q = s[k - 1], s[k]
-                t = (x - p[0]) / (q[0] - p[0]) if q[0] != p[0] else 0.0
-                cross = p + t * (q - p)
-                piece.append(cross)
-                (right if side[k - 1] else left).append(np.array(piece))
-                piece = [cross]
-            piece.append(s[k])
-        (right if side[-1] else left).append(np.array(piece))
+        p, q = s[change], s[change + 1]
+        t = (x - p[:, 0]) / (q[:, 0] - p[:, 0])  # never 0/0: the two ends are on either side
+        cross = p + t[:, None] * (q - p)
+        bounds = np.concatenate(([0], change + 1, [len(s)]))
+        for i in range(len(bounds) - 1):
+            parts = [s[bounds[i]:bounds[i + 1]]]
+            if i > 0:
+                parts.insert(0, cross[i - 1:i])
+            if i < len(change):
+                parts.append(cross[i:i + 1])
+            (right if side[bounds[i]] else left).append(np.vstack(parts))
     return left, right
 
 
