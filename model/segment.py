@@ -136,7 +136,7 @@ def _reference_height(boxes: np.ndarray) -> float:
     return max(h, float(ext.max()) * 0.25 if len(ext) else 0.0, 1e-6)
 
 
-def _group_parts(parts: _Parts, touch: bool = True) -> list[list[int]]:
+def _group_parts(parts: _Parts) -> list[list[int]]:
     """Group parts into digits (rules 1 and 2 of the module docstring), left to right."""
     n = len(parts.points)
     boxes = parts.boxes
@@ -153,11 +153,10 @@ def _group_parts(parts: _Parts, touch: bool = True) -> list[list[int]]:
             if _overlap_fraction(bi, bj) >= OVERLAP_STRONG:
                 parts.union(i, j)
                 continue
-            if touch:
-                size = max(ext[i], ext[j])
-                xgap = max(bi[0] - bj[2], bj[0] - bi[2])
-                if xgap <= TOUCH * size and parts.distance([i], [j]) <= TOUCH * size:
-                    parts.union(i, j)
+            size = max(ext[i], ext[j])
+            xgap = max(bi[0] - bj[2], bj[0] - bi[2])
+            if xgap <= TOUCH * size and parts.distance([i], [j]) <= TOUCH * size:
+                parts.union(i, j)
     # Rule 2: neighbouring groups that overlap and are close; fragments near a group.
     changed = True
     while changed:
@@ -381,15 +380,6 @@ class Piece:
         """(x0, y0, x1, y1), exclusive."""
         h, w = self.mask.shape
         return (float(self.left), float(self.top), float(self.left + w), float(self.top + h))
-
-    def __add__(self, other: Piece) -> Piece:
-        t, left = min(self.top, other.top), min(self.left, other.left)
-        b = max(self.top + self.mask.shape[0], other.top + other.mask.shape[0])
-        r = max(self.left + self.mask.shape[1], other.left + other.mask.shape[1])
-        m = np.zeros((b - t, r - left), dtype=bool)
-        for p in (self, other):
-            m[p.top - t:p.top - t + p.mask.shape[0], p.left - left:p.left - left + p.mask.shape[1]] |= p.mask
-        return Piece(m, t, left)
 
     def crop(self, ink: np.ndarray) -> np.ndarray:
         """The ink map's values on this piece's pixels and a one-pixel rim, zero elsewhere."""

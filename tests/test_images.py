@@ -88,7 +88,7 @@ def test_colour_photo_files_either_polarity(recogniser, usps, tmp_path):
     X, y = usps
     rng = np.random.default_rng(14)
     ok = total = 0
-    for k, (grey, text) in enumerate(bench.usps_rows(X, y, 20, seed=15, lengths=(1, 4))):
+    for k, (grey, text) in enumerate(bench.usps_rows(X, y, 30, seed=15, lengths=(1, 4))):
         g = grey.astype(np.float32) / 255.0
         rgb = np.stack([0.25 + 0.72 * g, 0.3 + 0.66 * g, 0.55 + 0.35 * g], axis=-1)
         if k % 2:
