@@ -17,11 +17,21 @@ APP_NAME = "digitpad"
 
 
 def resource_root() -> Path:
-    """The folder holding ``weights/`` and ``assets/``."""
+    """The folder holding ``weights/`` and ``assets/``.
+
+    Inside a PyInstaller bundle: ``sys._MEIPASS``. From a source checkout or
+    an editable install: the project root, beside ``app/``. From a wheel
+    (``pip install .``): ``<prefix>/share/digitpad``, where pyproject.toml's
+    data-files put them.
+    """
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen)
-    return Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parent.parent
+    if (source / "weights").is_dir():
+        return source
+    installed = Path(sys.prefix) / "share" / APP_NAME
+    return installed if (installed / "weights").is_dir() else source
 
 
 def resource(*parts: str) -> Path:
