@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -48,6 +49,17 @@ def pen_samples():
     from model import pendigits
 
     return pendigits.load(PEN_FILE)
+
+
+def bench_numbers():
+    """benchmarks/bench_numbers.py (the number and scan generators the tests share), imported by path."""
+    if "bench_numbers" not in sys.modules:
+        path = ROOT / "benchmarks" / "bench_numbers.py"
+        spec = importlib.util.spec_from_file_location("bench_numbers", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["bench_numbers"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["bench_numbers"]
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: str | Path | None = None, timeout: float = 600):

@@ -9,31 +9,16 @@ same way (a quarter light on dark) check the stroke-width normalisation.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numpy as np
 import pytest
-from conftest import ROOT, USPS_FILE
+from conftest import USPS_FILE, bench_numbers
 from PIL import Image
 
 from model import images, ink, segment
 from model.errors import InputError, NothingToRecognise
 from model.recognise import Recogniser
 
-
-def _bench():
-    """benchmarks/bench_numbers.py (the number and scan generators), imported by path."""
-    if "bench_numbers" not in sys.modules:
-        path = ROOT / "benchmarks" / "bench_numbers.py"
-        spec = importlib.util.spec_from_file_location("bench_numbers", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["bench_numbers"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["bench_numbers"]
-
-
-bench = _bench()
+bench = bench_numbers()
 
 
 @pytest.fixture(scope="module")

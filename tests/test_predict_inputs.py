@@ -5,28 +5,14 @@ Each test runs the real command in a subprocess (`run_cli`), as a user would.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, USPS_FILE, run_cli
+from conftest import USPS_FILE, bench_numbers, run_cli
 from PIL import Image
 
-
-def _bench():
-    """benchmarks/bench_numbers.py (the number and scan generators), imported by path."""
-    if "bench_numbers" not in sys.modules:
-        path = ROOT / "benchmarks" / "bench_numbers.py"
-        spec = importlib.util.spec_from_file_location("bench_numbers", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["bench_numbers"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["bench_numbers"]
-
-
-bench = _bench()
+bench = bench_numbers()
 
 
 @pytest.fixture(scope="module")

@@ -9,30 +9,16 @@ number with digits rescaled to different heights. They go through
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import bench_numbers
 
 from model import ink, segment
 from model.recognise import Recogniser
 
-
-def _bench():
-    """benchmarks/bench_numbers.py (the number and scan generators), imported by path."""
-    if "bench_numbers" not in sys.modules:
-        path = ROOT / "benchmarks" / "bench_numbers.py"
-        spec = importlib.util.spec_from_file_location("bench_numbers", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["bench_numbers"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["bench_numbers"]
-
-
-bench = _bench()
+bench = bench_numbers()
 
 N_NUMBERS = 300
 SEED = 2026
