@@ -8,7 +8,6 @@ writer) and as extra training data.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,11 +52,6 @@ def find_pen_file(pen_dir: str | None = None, mnist_dir: str | None = None) -> P
     if not path.is_file():
         raise DataError(f"{path}: pendigits file not found (give --pen-data DIR or set {ENV_VAR})")
     return path
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of the pen data file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load(path: str | os.PathLike, scale: float = DIGIT_HEIGHT / TABLET) -> list[PenSample]:

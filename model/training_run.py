@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model import train as _train
-from model.data import find_data_dir, load_mnist
+from model.data import find_data_dir, load_mnist, sha256_of
 from model.layout import Layout
 from model.weights import PREPROCESSING_VERSION, save_weights
 
@@ -138,7 +138,7 @@ def run_training(
             f"-> {len(X_pen)} renderings; {len(val_s)} held out (writers {holdout})")
         X_base = np.concatenate([X_base, X_pen])
         y_base = np.concatenate([y_base, y_pen])
-        sources["pendigits"] = {"file": str(pen_path), "sha256": pendigits.sha256_of(pen_path)}
+        sources["pendigits"] = {"file": str(pen_path), "sha256": sha256_of(pen_path)}
         if val_s:
             pen_val = pendigits.render_samples(val_s)
 

@@ -12,6 +12,7 @@ temporary name and renamed into place, so readers never see half of it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import WeightsError
+from model.fileio import atomic_write_bytes
 from model.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
 
 META_FILE = "model.json"
@@ -105,12 +107,10 @@ def _load_thetas(paths: list[Path], use_cache: bool) -> list[np.ndarray]:
             pass
     thetas = [_load_theta(p) for p in paths]
     if cache is not None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **{f"t{i}": t for i, t in enumerate(thetas)})
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=cache.parent)
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **{f"t{i}": t for i, t in enumerate(thetas)})
-            os.replace(tmp, cache)
+            atomic_write_bytes(cache, buffer.getvalue())
         except OSError:
             pass  # a read-only or full disk only costs speed
     return thetas
