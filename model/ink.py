@@ -35,8 +35,6 @@ same ink per image as MNIST's average (see tests/test_ink.py)."""
 
 CENTRE = (SIZE - 1) / 2.0  # 13.5: the centre of a 28x28 grid of pixel centres 0..27
 
-Stroke = np.ndarray  # (n, 2) float array of x, y in canvas pixels, y down
-
 
 @dataclass
 class Ink:

@@ -79,7 +79,6 @@ def train(
     x0 = mlp.pack(start_thetas)
     best = {"cost": np.inf, "x": x0.copy()}
     iteration = [0]
-    last_cost = [np.nan]
     t0 = time.perf_counter()
 
     def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
@@ -89,7 +88,6 @@ def train(
         if cost < best["cost"]:
             best["cost"] = cost
             best["x"] = flat.copy()
-        last_cost[0] = cost
         return cost, mlp.pack(grads)
 
     def callback(intermediate_result=None) -> None:

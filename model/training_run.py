@@ -134,7 +134,7 @@ def run_training(
         train_s = [s for s in samples if s.writer not in holdout]
         val_s = [s for s in samples if s.writer in holdout]
         X_pen, y_pen = pendigits.render_training_set(train_s, seed=config.seed)
-        log(f"pen digits: {len(train_s)} samples from {30 - len(holdout)} writers "
+        log(f"pen digits: {len(train_s)} samples from {len({s.writer for s in train_s})} writers "
             f"-> {len(X_pen)} renderings; {len(val_s)} held out (writers {holdout})")
         X_base = np.concatenate([X_base, X_pen])
         y_base = np.concatenate([y_base, y_pen])
