@@ -17,9 +17,12 @@ L-BFGS-B on the full batch does the optimisation (see `model.train`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
+from functools import partial
 
 import numpy as np
 
+from model.blocks import Block, dense_blocks
 from model.layout import Layout
 
 DTYPE = np.float32
@@ -118,35 +121,41 @@ def cost_and_grad(
     `DTYPE` unless X is float64 (used by the gradient check). The batch is
     processed in blocks of `chunk` rows whose costs and gradients are summed.
     """
-    dtype = np.float64 if X.dtype == np.float64 else DTYPE
+    return cost_and_grad_blocks(thetas, dense_blocks(X, Y, chunk), lam)
+
+
+def cost_and_grad_blocks(
+    thetas: Sequence[np.ndarray],
+    blocks: Sequence[Block],
+    lam: float,
+    pool: Executor | None = None,
+    shares: int = 1,
+) -> tuple[float, list[np.ndarray]]:
+    """`cost_and_grad` over a training set already cut into `Block`s.
+
+    A block that keeps only some input columns (`model.blocks.ink_blocks`)
+    multiplies by, and takes the first layer's gradient for, only those
+    columns: the others are zero in every one of its rows. Works in float64
+    when the blocks do, else in `DTYPE`.
+
+    With a thread `pool`, the blocks are dealt into `shares` shares summed in
+    parallel (NumPy and BLAS release the GIL; see `model.blas`). The shares'
+    sums are added in a fixed order, so the result does not depend on timing.
+    """
+    if not blocks:
+        raise ValueError("no training rows: the list of blocks is empty")
+    dtype = np.float64 if blocks[0].X.dtype == np.float64 else DTYPE
     thetas_c = [np.asarray(t, dtype=dtype) for t in thetas]
-    m = X.shape[0]
-    grads: list[np.ndarray] = [np.zeros_like(t) for t in thetas_c]
-    data_cost = 0.0
-    for start in range(0, m, chunk):
-        Xc, Yc = X[start : start + chunk], Y[start : start + chunk]
-        # Forward, keeping activations.
-        a = Xc
-        activations = [a]
-        z = a
-        for theta in thetas_c:
-            z = _affine(a, theta)
-            a = sigmoid(z)
-            activations.append(a)
-        # Cross-entropy from logits: y*softplus(-z) + (1-y)*softplus(z) = softplus(z) - y*z.
-        data_cost += float(softplus(z).sum(dtype=np.float64)) - float(np.vdot(Yc, z))
-        # Backward (sums over the block; divided by m once at the end).
-        delta = activations[-1] - Yc
-        for layer in range(len(thetas_c) - 1, -1, -1):
-            a_prev = activations[layer]
-            g = grads[layer]
-            g[:, 0] += delta.sum(axis=0)
-            g[:, 1:] += delta.T @ a_prev
-            if layer > 0:
-                delta = delta @ thetas_c[layer][:, 1:]
-                slope = np.subtract(1.0, a_prev, dtype=dtype)  # sigmoid' = a (1 - a)
-                slope *= a_prev
-                delta *= slope
+    m = sum(b.rows for b in blocks)
+    if pool is None or shares <= 1:
+        sums = [_data_sums(thetas_c, blocks)]
+    else:
+        sums = list(pool.map(partial(_data_sums, thetas_c), [blocks[k::shares] for k in range(shares)]))
+    data_cost, grads = sums[0]
+    for cost_k, grads_k in sums[1:]:
+        data_cost += cost_k
+        for g, g_k in zip(grads, grads_k, strict=True):
+            g += g_k
     reg = 0.0
     for theta, g in zip(thetas_c, grads, strict=True):
         reg += float(np.vdot(theta[:, 1:], theta[:, 1:]))
@@ -154,6 +163,48 @@ def cost_and_grad(
         g[:, 1:] += (lam / m) * theta[:, 1:]
     cost = data_cost / m + lam / (2.0 * m) * reg
     return cost, grads
+
+
+def _data_sums(thetas: list[np.ndarray], blocks: Sequence[Block]) -> tuple[float, list[np.ndarray]]:
+    """Cross-entropy and its gradient summed over the rows of `blocks`, unregularised.
+
+    `thetas` are already in the blocks' dtype.
+    """
+    dtype = thetas[0].dtype
+    W_in, b_in = thetas[0][:, 1:], thetas[0][:, 0]
+    grads: list[np.ndarray] = [np.zeros_like(t) for t in thetas]
+    G_in = grads[0][:, 1:]
+    data_cost = 0.0
+    for block in blocks:
+        W = W_in if block.cols is None else W_in[:, block.cols]
+        # Forward, keeping activations.
+        z = block.X @ W.T
+        z += b_in
+        a = sigmoid(z)
+        activations = [block.X, a]
+        for theta in thetas[1:]:
+            z = _affine(a, theta)
+            a = sigmoid(z)
+            activations.append(a)
+        # Cross-entropy from logits: y*softplus(-z) + (1-y)*softplus(z) = softplus(z) - y*z.
+        data_cost += float(softplus(z).sum(dtype=np.float64)) - float(np.vdot(block.Y, z))
+        # Backward.
+        delta = activations[-1] - block.Y
+        for layer in range(len(thetas) - 1, -1, -1):
+            a_prev = activations[layer]
+            g = grads[layer]
+            g[:, 0] += delta.sum(axis=0)
+            if layer > 0:
+                g[:, 1:] += delta.T @ a_prev
+                delta = delta @ thetas[layer][:, 1:]
+                slope = np.subtract(1.0, a_prev, dtype=dtype)  # sigmoid' = a (1 - a)
+                slope *= a_prev
+                delta *= slope
+            elif block.cols is None:
+                G_in += delta.T @ a_prev
+            else:
+                G_in[:, block.cols] += delta.T @ a_prev
+    return data_cost, grads
 
 
 def init_thetas(layout: Layout, rng: np.random.Generator) -> list[np.ndarray]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
 
 from model import mlp
+from model.blas import training_threads
+from model.blocks import ink_blocks
 from model.layout import Layout
 
 
@@ -69,11 +72,16 @@ def train(
     with the lowest cost seen (so a cancelled run is still usable). With the
     same data, layout and seed the result is the same. `init` warm-starts from
     existing Thetas instead of the seeded random initialisation.
+
+    The data is cut once into ink blocks (`model.blocks`) and each loss and
+    gradient is summed over them on one thread per core, with both BLAS
+    libraries held to one thread meanwhile (`model.blas`).
     """
     if X.shape[1] != layout.sizes[0]:
         raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
-    X = np.ascontiguousarray(X, dtype=mlp.DTYPE)
-    Y = mlp.one_hot(y, layout.sizes[-1])
+    # The data is fixed for the whole run: cut it once into blocks that skip
+    # the pixels their rows never use (see model.blocks).
+    blocks = ink_blocks(np.asarray(X, dtype=mlp.DTYPE), mlp.one_hot(y, layout.sizes[-1]))
     rng = np.random.default_rng(seed)
     start_thetas = init if init is not None else mlp.init_thetas(layout, rng)
     x0 = mlp.pack(start_thetas)
@@ -81,10 +89,10 @@ def train(
     iteration = [0]
     t0 = time.perf_counter()
 
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+    def fun(flat: np.ndarray, pool: ThreadPoolExecutor, threads: int) -> tuple[float, np.ndarray]:
         if cancel is not None and cancel.is_set():
             raise _Stop
-        cost, grads = mlp.cost_and_grad(mlp.unpack(flat, layout), X, Y, lam)
+        cost, grads = mlp.cost_and_grad_blocks(mlp.unpack(flat, layout), blocks, lam, pool, threads)
         if cost < best["cost"]:
             best["cost"] = cost
             best["x"] = flat.copy()
@@ -100,14 +108,16 @@ def train(
     cancelled = False
     message = ""
     try:
-        res = minimize(
-            fun,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": max_iter, "maxfun": max_iter * 2 + 20},
-        )
+        with training_threads() as threads, ThreadPoolExecutor(threads) as pool:
+            res = minimize(
+                fun,
+                x0,
+                args=(pool, threads),
+                jac=True,
+                method="L-BFGS-B",
+                callback=callback,
+                options={"maxiter": max_iter, "maxfun": max_iter * 2 + 20},
+            )
         message = str(res.message)
         cancelled = cancel is not None and cancel.is_set()
     except (_Stop, KeyboardInterrupt):

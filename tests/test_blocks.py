@@ -1,0 +1,122 @@
+"""Ink blocks (training rows grouped by where their ink is, zero columns dropped)
+against the plain dense computation, shared out over threads, and the BLAS thread switch."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from scipy.optimize import check_grad
+
+from model import blas, mlp
+from model.blocks import dense_blocks, density, ink_blocks, ink_boxes
+from model.layout import Layout
+
+
+def _rebuild(blocks, n_inputs):
+    """Every block's rows put back to full width, with their targets, in one array."""
+    rows = []
+    for b in blocks:
+        full = np.zeros((b.rows, n_inputs), dtype=b.X.dtype)
+        full[:, slice(None) if b.cols is None else b.cols] = b.X
+        rows.append(np.hstack([full, b.Y]))
+    return np.vstack(rows)
+
+
+def _sorted_rows(a):
+    return a[np.lexsort(a.T[::-1])]
+
+
+def test_ink_boxes_of_drawn_images():
+    img = np.zeros((3, 28, 28), dtype=np.float32)
+    img[0, 5:9, 10:20] = 1.0
+    img[1, 27, 0] = 0.5
+    X = img.reshape(3, 784)
+    np.testing.assert_array_equal(ink_boxes(X), [[5, 8, 10, 19], [27, 27, 0, 0], [0, 27, 0, 27]])
+    # Not a square: one line of pixels.
+    np.testing.assert_array_equal(ink_boxes(np.array([[0, 0, 3.0, 0, 1]])), [[0, 0, 2, 4]])
+
+
+def test_ink_blocks_keep_every_row_once_and_every_nonzero(mnist_train):
+    X, Y = mnist_train.X[:5000], mlp.one_hot(mnist_train.y[:5000])
+    blocks = ink_blocks(X, Y, rows=600)
+    assert sum(b.rows for b in blocks) == 5000
+    assert max(b.rows for b in blocks) <= 600
+    for b in blocks:
+        assert b.X.flags.c_contiguous and b.X.dtype == X.dtype
+        assert np.all(np.diff(b.cols) > 0)
+        assert np.all((b.X != 0).any(axis=0)), "a kept column is zero in every row of its block"
+    np.testing.assert_array_equal(_sorted_rows(_rebuild(blocks, 784)), _sorted_rows(np.hstack([X, Y])))
+
+
+def test_ink_blocks_skip_about_half_of_mnist(mnist_train):
+    X, Y = mnist_train.X, mlp.one_hot(mnist_train.y)
+    assert density(ink_blocks(X, Y), 784) < 0.6
+    assert density(dense_blocks(X, Y, 8192), 784) == 1.0
+
+
+def test_blocks_give_the_dense_cost_and_gradient_on_mnist(mnist_train):
+    X = mnist_train.X[:3000].astype(np.float64)
+    Y = mlp.one_hot(mnist_train.y[:3000], dtype=np.float64)
+    thetas = mlp.init_thetas(Layout((784, 40, 20, 10)), np.random.default_rng(5))
+    c_dense, g_dense = mlp.cost_and_grad(thetas, X, Y, 2.0)
+    c_blocks, g_blocks = mlp.cost_and_grad_blocks(thetas, ink_blocks(X, Y, rows=256), 2.0)
+    assert c_blocks == pytest.approx(c_dense, rel=1e-12)
+    for a, b in zip(g_dense, g_blocks, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+def test_blocks_gradient_matches_central_differences():
+    rng = np.random.default_rng(8)
+    X = rng.random((40, 16)) * (rng.random((40, 16)) < 0.3)  # sparse rows, float64
+    X[:, 3] = 0.0  # a column no row uses
+    Y = mlp.one_hot(rng.integers(0, 3, 40), 3, dtype=np.float64)
+    layout = Layout((16, 6, 3))
+    blocks = ink_blocks(X, Y, rows=7)
+    assert density(blocks, 16) < 1.0
+    flat = mlp.pack(mlp.init_thetas(layout, rng))
+
+    def f(p):
+        return mlp.cost_and_grad_blocks(mlp.unpack(p, layout), blocks, 0.5)[0]
+
+    def g(p):
+        return mlp.pack(mlp.cost_and_grad_blocks(mlp.unpack(p, layout), blocks, 0.5)[1])
+
+    assert check_grad(f, g, flat) < 1e-6 * max(1.0, np.linalg.norm(g(flat)))
+
+
+def test_empty_or_mismatched_input_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        mlp.cost_and_grad_blocks([np.zeros((2, 4))], [], 1.0)
+    with pytest.raises(ValueError, match="rows"):
+        ink_blocks(np.zeros((3, 4)), np.zeros((2, 2)))
+
+
+def test_shares_on_threads_give_the_sequential_sums(mnist_train):
+    X = mnist_train.X[:4000].astype(np.float64)
+    Y = mlp.one_hot(mnist_train.y[:4000], dtype=np.float64)
+    thetas = mlp.init_thetas(Layout((784, 30, 10)), np.random.default_rng(2))
+    blocks = ink_blocks(X, Y, rows=300)
+    c_seq, g_seq = mlp.cost_and_grad_blocks(thetas, blocks, 1.5)
+    with blas.training_threads() as threads, ThreadPoolExecutor(3) as pool:
+        assert threads >= 1
+        c_par, g_par = mlp.cost_and_grad_blocks(thetas, blocks, 1.5, pool, shares=3)
+        c_again, g_again = mlp.cost_and_grad_blocks(thetas, blocks, 1.5, pool, shares=3)
+    assert c_par == pytest.approx(c_seq, rel=1e-12)
+    for a, b, c in zip(g_seq, g_par, g_again, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(b, c)  # the same shares are summed in the same order
+    assert c_par == c_again
+
+
+def test_training_threads_hold_both_blas_libraries_to_one_thread_and_restore_them():
+    controls = [blas.openblas("scipy"), blas.openblas("numpy")]
+    assert all(c is not None for c in controls), "an OpenBLAS was not found among the loaded libraries"
+    assert controls[0].path != controls[1].path
+    before = [c.get() for c in controls]
+    with blas.training_threads() as threads:
+        assert [c.get() for c in controls] == [1, 1]
+        assert threads == before[1]
+    assert [c.get() for c in controls] == before
+    with pytest.raises(RuntimeError), blas.training_threads():
+        raise RuntimeError("training failed")
+    assert [c.get() for c in controls] == before
