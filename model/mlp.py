@@ -69,26 +69,30 @@ def unpack(flat: np.ndarray, layout: Layout) -> list[np.ndarray]:
     return thetas
 
 
-def _affine(a: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """z = a @ W.T + b with W = theta[:, 1:], b = theta[:, 0]."""
-    z = a @ theta[:, 1:].T
-    z += theta[:, 0]
-    return z
-
-
-def forward(thetas: Sequence[np.ndarray], X: np.ndarray, keep: bool = False):
-    """Run the network on the rows of X.
+def forward(
+    thetas: Sequence[np.ndarray],
+    X: np.ndarray,
+    keep: bool = False,
+    dtype: type = DTYPE,
+    first_weights: np.ndarray | None = None,
+):
+    """Run the network on the rows of X: the one forward pass of training and prediction.
 
     Returns the output activations (m, 10). With ``keep=True`` returns
     ``(activations, z_out)``: the list of every layer's activations, input
     first, and the pre-sigmoid output (for a numerically safe cost).
+    Computes in `dtype` (float64 for the gradient check). `first_weights`
+    stands in for the first layer's weights ``thetas[0][:, 1:]``: a training
+    block passes only the columns its inputs keep (`model.blocks`).
     """
-    thetas = [np.asarray(t, dtype=DTYPE) for t in thetas]
-    a = np.asarray(X, dtype=DTYPE)
+    thetas = [np.asarray(t, dtype=dtype) for t in thetas]
+    a = np.asarray(X, dtype=dtype)
     activations = [a]
     z = a
-    for theta in thetas:
-        z = _affine(a, theta)
+    for i, theta in enumerate(thetas):
+        W = first_weights if i == 0 and first_weights is not None else theta[:, 1:]
+        z = a @ W.T
+        z += theta[:, 0]
         a = sigmoid(z) if keep else sigmoid(z, out=z)
         activations.append(a)
     if keep:
@@ -171,21 +175,13 @@ def _data_sums(thetas: list[np.ndarray], blocks: Sequence[Block]) -> tuple[float
     `thetas` are already in the blocks' dtype.
     """
     dtype = thetas[0].dtype
-    W_in, b_in = thetas[0][:, 1:], thetas[0][:, 0]
+    W_in = thetas[0][:, 1:]
     grads: list[np.ndarray] = [np.zeros_like(t) for t in thetas]
     G_in = grads[0][:, 1:]
     data_cost = 0.0
     for block in blocks:
-        W = W_in if block.cols is None else W_in[:, block.cols]
-        # Forward, keeping activations.
-        z = block.X @ W.T
-        z += b_in
-        a = sigmoid(z)
-        activations = [block.X, a]
-        for theta in thetas[1:]:
-            z = _affine(a, theta)
-            a = sigmoid(z)
-            activations.append(a)
+        W = None if block.cols is None else W_in[:, block.cols]
+        activations, z = forward(thetas, block.X, keep=True, dtype=dtype, first_weights=W)
         # Cross-entropy from logits: y*softplus(-z) + (1-y)*softplus(z) = softplus(z) - y*z.
         data_cost += float(softplus(z).sum(dtype=np.float64)) - float(np.vdot(block.Y, z))
         # Backward.

@@ -70,12 +70,15 @@ def train(
 
     X: (m, 784) floats in 0..1; y: labels 0..9. The result holds the weights
     with the lowest cost seen (so a cancelled run is still usable). With the
-    same data, layout and seed the result is the same. `init` warm-starts from
-    existing Thetas instead of the seeded random initialisation.
+    same data, layout and seed on the same machine the result is the same.
+    `init` warm-starts from existing Thetas instead of the seeded random
+    initialisation.
 
     The data is cut once into ink blocks (`model.blocks`) and each loss and
     gradient is summed over them on one thread per core, with both BLAS
-    libraries held to one thread meanwhile (`model.blas`).
+    libraries held to one thread meanwhile (`model.blas`). The number of
+    cores decides how the float32 sums are split, so another machine can
+    differ in the last bits and, over many iterations, a little more.
     """
     if X.shape[1] != layout.sizes[0]:
         raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
