@@ -1,15 +1,20 @@
 """Training speed: loss+gradient per evaluation on the full 60k MNIST training set.
 
 Prints, for 784-100-10 and 784-300-10:
-- seconds per loss+gradient evaluation (median of a few),
+- seconds per loss+gradient evaluation (median of a few), plain dense (every
+  pixel of every image) and on the ink blocks training uses (`model.blocks`:
+  the zero pixels of each block of alike images left out), with the fraction
+  of the dense products the blocks compute;
 - seconds for one ``X @ W`` of the same size, measured in the same run, and
-  the ratio (a loss+gradient needs at least two such products: forward and
-  the first layer's weight gradient, so 2x is the floor),
+  the ratio (a dense loss+gradient needs at least two such products: forward
+  and the first layer's weight gradient, so 2x is the dense floor);
 - with scikit-learn installed (``pip install -e .[bench]``),
   ``MLPClassifier(activation="logistic", solver="lbfgs")`` on the same
   architecture, data, L2 penalty (sklearn's alpha is our lambda) and
   iteration count: seconds per iteration of each, the ratio, and the test
-  accuracy of each.
+  accuracy of each. scikit-learn runs twice: as it comes, and with SciPy's
+  BLAS held to one thread as `digitpad train` holds it (`model.blas`), to
+  show how much of the difference that switch alone makes.
 
 Run: ``python benchmarks/bench_train.py [--iters 50] [--data DIR]``
 """
@@ -21,6 +26,8 @@ import statistics
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model import mlp  # noqa: E402
+from model.blas import one_thread, training_threads  # noqa: E402
+from model.blocks import density, ink_blocks  # noqa: E402
 from model.data import load_mnist  # noqa: E402
 from model.layout import Layout  # noqa: E402
 from model.train import accuracy, train  # noqa: E402
@@ -43,6 +52,11 @@ def median_time(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def row(label: str, figures: str) -> None:
+    """One aligned line of the report."""
+    print(f"  {label:<33} {figures}")
 
 
 def main() -> None:
@@ -60,34 +74,52 @@ def main() -> None:
         MLPClassifier = None
         print("scikit-learn not installed: skipping the comparison (pip install -e .[bench])")
 
+    t0 = time.perf_counter()
+    blocks = ink_blocks(X, Y)
+    t_blocks = time.perf_counter() - t0
+    print(f"ink blocks: {len(blocks)} blocks computing {density(blocks, X.shape[1]):.1%} of the dense "
+          f"products, cut once in {t_blocks:.2f} s")
+    with training_threads() as threads, one_thread("scipy") as scipy_threads:
+        pass
+    print(f"training runs the loss+gradient on {threads} thread(s); SciPy's BLAS "
+          f"{'is held to one thread' if scipy_threads else 'could not be set'} meanwhile")
+
     for hidden in (100, 300):
         layout = Layout.with_hidden([hidden])
         thetas = mlp.init_thetas(layout, np.random.default_rng(0))
-        t_grad = median_time(lambda th=thetas: mlp.cost_and_grad(th, X, Y, 1.0), args.repeat)
+        t_dense = median_time(lambda th=thetas: mlp.cost_and_grad(th, X, Y, 1.0), args.repeat)
+        t_grad = median_time(lambda th=thetas: mlp.cost_and_grad_blocks(th, blocks, 1.0), args.repeat)
+        with training_threads() as threads, ThreadPoolExecutor(threads) as pool:
+            t_par = median_time(
+                lambda th=thetas: mlp.cost_and_grad_blocks(th, blocks, 1.0, pool, threads), args.repeat
+            )
         W = np.ascontiguousarray(thetas[0][:, 1:].T, dtype=np.float32)
         t_mm = median_time(lambda w=W: X @ w, args.repeat)
         print(f"\n784-{hidden}-10 on {len(X)} images")
-        print(f"  loss+gradient   {t_grad * 1000:8.1f} ms")
-        print(f"  one X @ W       {t_mm * 1000:8.1f} ms   (ratio {t_grad / t_mm:.2f}x the matmul bound)")
+        row("one X @ W", f"{t_mm * 1000:8.1f} ms")
+        row("loss+gradient, dense", f"{t_dense * 1000:8.1f} ms   ({t_dense / t_mm:.2f}x one X @ W)")
+        for label, t in (("loss+gradient, ink blocks", t_grad), (f"... on {threads} threads", t_par)):
+            row(label, f"{t * 1000:8.1f} ms   ({t / t_mm:.2f}x one X @ W, "
+                f"{t_dense / t:.2f}x faster than dense)")
         if MLPClassifier is None:
             continue
         t0 = time.perf_counter()
         ours = train(X, y, layout, lam=1.0, max_iter=args.iters, seed=0)
         t_ours = (time.perf_counter() - t0) / max(ours.iterations, 1)
         acc_ours = accuracy(ours.thetas, te.X, te.y)
-        clf = MLPClassifier(hidden_layer_sizes=(hidden,), activation="logistic", solver="lbfgs",
-                            alpha=1.0, max_iter=args.iters, random_state=0)
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clf.fit(X, y)
-        t_sk = (time.perf_counter() - t0) / max(clf.n_iter_, 1)
-        acc_sk = clf.score(te.X, te.y)
-        print(f"  digitpad train  {t_ours:8.3f} s/iter  test accuracy {acc_ours:.4f}  "
-              f"({ours.iterations} iterations)")
-        print(f"  scikit-learn    {t_sk:8.3f} s/iter  test accuracy {acc_sk:.4f}  ({clf.n_iter_} iterations)")
-        print(f"  speed-up        {t_sk / t_ours:8.2f}x per iteration")
-
+        row("digitpad train", f"{t_ours:8.3f} s/iter  test accuracy {acc_ours:.4f}  "
+            f"({ours.iterations} iterations)")
+        for label, pin in (("scikit-learn", False), ("scikit-learn, SciPy BLAS 1 thread", True)):
+            clf = MLPClassifier(hidden_layer_sizes=(hidden,), activation="logistic", solver="lbfgs",
+                                alpha=1.0, max_iter=args.iters, random_state=0)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings(), one_thread("scipy") if pin else nullcontext():
+                warnings.simplefilter("ignore")
+                clf.fit(X, y)
+            t_sk = (time.perf_counter() - t0) / max(clf.n_iter_, 1)
+            acc_sk = clf.score(te.X, te.y)
+            row(label, f"{t_sk:8.3f} s/iter  test accuracy {acc_sk:.4f}  ({clf.n_iter_} iterations)"
+                f"  -> digitpad {t_sk / t_ours:.2f}x faster per iteration")
 
 if __name__ == "__main__":
     main()
