@@ -21,6 +21,11 @@ from model.blas import training_threads
 from model.blocks import ink_blocks
 from model.layout import Layout
 
+SHARES = 8
+"""Each loss+gradient is summed in this many shares of the ink blocks, run on
+up to this many threads. A fixed number, not one per core, so that the float32
+sums are split and added in the same order on every machine."""
+
 
 @dataclass
 class Progress:
@@ -70,15 +75,14 @@ def train(
 
     X: (m, 784) floats in 0..1; y: labels 0..9. The result holds the weights
     with the lowest cost seen (so a cancelled run is still usable). With the
-    same data, layout and seed on the same machine the result is the same.
-    `init` warm-starts from existing Thetas instead of the seeded random
-    initialisation.
+    same data, layout and seed the result is the same, whatever the number of
+    cores. `init` warm-starts from existing Thetas instead of the seeded
+    random initialisation.
 
     The data is cut once into ink blocks (`model.blocks`) and each loss and
-    gradient is summed over them on one thread per core, with both BLAS
-    libraries held to one thread meanwhile (`model.blas`). The number of
-    cores decides how the float32 sums are split, so another machine can
-    differ in the last bits and, over many iterations, a little more.
+    gradient is summed over them in `SHARES` shares on up to one thread per
+    core, with both BLAS libraries held to one thread meanwhile
+    (`model.blas`).
     """
     if X.shape[1] != layout.sizes[0]:
         raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
@@ -92,10 +96,10 @@ def train(
     iteration = [0]
     t0 = time.perf_counter()
 
-    def fun(flat: np.ndarray, pool: ThreadPoolExecutor, threads: int) -> tuple[float, np.ndarray]:
+    def fun(flat: np.ndarray, pool: ThreadPoolExecutor) -> tuple[float, np.ndarray]:
         if cancel is not None and cancel.is_set():
             raise _Stop
-        cost, grads = mlp.cost_and_grad_blocks(mlp.unpack(flat, layout), blocks, lam, pool, threads)
+        cost, grads = mlp.cost_and_grad_blocks(mlp.unpack(flat, layout), blocks, lam, pool, SHARES)
         if cost < best["cost"]:
             best["cost"] = cost
             best["x"] = flat.copy()
@@ -111,11 +115,11 @@ def train(
     cancelled = False
     message = ""
     try:
-        with training_threads() as threads, ThreadPoolExecutor(threads) as pool:
+        with training_threads() as threads, ThreadPoolExecutor(min(threads, SHARES)) as pool:
             res = minimize(
                 fun,
                 x0,
-                args=(pool, threads),
+                args=(pool,),
                 jac=True,
                 method="L-BFGS-B",
                 callback=callback,
