@@ -12,7 +12,7 @@ measured on the 2-core development machine:
 - The loss and gradient (`model.mlp.cost_and_grad_blocks`) run as shares of
   row blocks on our own threads, each calling NumPy's BLAS single-threaded;
   that keeps both cores busy through the elementwise work too, which NumPy
-  does on one core. The evaluation took 78 ms instead of 93-124 ms for
+  does on one core. The evaluation took about 80 ms instead of 93-124 ms for
   784-100-10 on 60k images.
 
 `training_threads` sets both libraries to one thread for the duration of a
