@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model import mlp  # noqa: E402
-from model.blas import one_thread, training_threads  # noqa: E402
+from model.blas import one_thread, openblas, training_threads  # noqa: E402
 from model.blocks import density, ink_blocks  # noqa: E402
 from model.data import load_mnist  # noqa: E402
 from model.layout import Layout  # noqa: E402
@@ -79,10 +79,10 @@ def main() -> None:
     t_blocks = time.perf_counter() - t0
     print(f"ink blocks: {len(blocks)} blocks computing {density(blocks, X.shape[1]):.1%} of the dense "
           f"products, cut once in {t_blocks:.2f} s")
-    with training_threads() as threads, one_thread("scipy") as scipy_threads:
+    with training_threads() as threads:
         pass
     print(f"training runs the loss+gradient on {threads} thread(s); SciPy's BLAS "
-          f"{'is held to one thread' if scipy_threads else 'could not be set'} meanwhile")
+          f"{'is held to one thread' if openblas('scipy') else 'could not be set'} meanwhile")
 
     for hidden in (100, 300):
         layout = Layout.with_hidden([hidden])

@@ -33,6 +33,7 @@ import ctypes
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 _PREFIXES = ("scipy_openblas", "openblas")
@@ -60,13 +61,13 @@ def _loaded_libraries() -> list[Path]:
     return sorted({Path(f[5].strip()) for f in fields if len(f) == 6 and "openblas" in f[5].lower()})
 
 
+@dataclass(frozen=True)
 class ThreadControl:
     """Get and set the thread count of one loaded OpenBLAS."""
 
-    def __init__(self, path: Path, get: Callable[[], int], set_: Callable[[int], None]) -> None:
-        self.path = path
-        self.get = get
-        self.set = set_
+    path: Path
+    get: Callable[[], int]
+    set: Callable[[int], None]
 
 
 def openblas(package: str) -> ThreadControl | None:

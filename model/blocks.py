@@ -58,10 +58,14 @@ def ink_boxes(X: np.ndarray) -> np.ndarray:
     28x28), else as one line of pixels. A row with no ink gets the whole
     image as its box.
     """
-    m, n = X.shape
+    return _boxes(X != 0)
+
+
+def _boxes(ink: np.ndarray) -> np.ndarray:
+    """`ink_boxes` of an (m, n) mask of the nonzero inputs."""
+    m, n = ink.shape
     side = math.isqrt(n)
-    shape = (side, side) if side * side == n else (1, n)
-    ink = (X != 0).reshape(m, *shape)
+    ink = ink.reshape(m, *((side, side) if side * side == n else (1, n)))
     boxes = np.zeros((m, 4), dtype=np.intp)
     for axis, (lo, hi) in ((2, (0, 1)), (1, (2, 3))):  # rows of the image, then its columns
         used = ink.any(axis=axis)
@@ -101,11 +105,11 @@ def ink_blocks(X: np.ndarray, Y: np.ndarray, rows: int = ROWS_PER_BLOCK) -> list
         raise ValueError(f"rows per block must be at least 1, got {rows}")
     if X.shape[0] != Y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
+    ink = X != 0
     blocks = []
-    for part in _split(np.arange(X.shape[0]), ink_boxes(X), rows):
-        Xp = X[part]
-        cols = np.flatnonzero((Xp != 0).any(axis=0))
-        blocks.append(Block(np.ascontiguousarray(Xp[:, cols]), Y[part], cols))
+    for part in _split(np.arange(X.shape[0]), _boxes(ink), rows):
+        cols = np.flatnonzero(ink[part].any(axis=0))
+        blocks.append(Block(np.ascontiguousarray(X[np.ix_(part, cols)]), Y[part], cols))
     return blocks
 
 
