@@ -41,11 +41,14 @@ def _weights_dir(arg: str | None) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a network and write its weights folder."""
     from model.layout import Layout, parse_hidden
-    from model.training_run import TrainConfig, run_training
+    from model.training_run import MemberSpec, TrainConfig, run_committee, run_training
 
     try:
         hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
         Layout.with_hidden(hidden)
+        members = [MemberSpec.parse(m) for m in args.member or []]
+        for m in members:
+            Layout.with_hidden(list(m.hidden))
     except ValueError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -88,13 +91,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
     try:
-        result = run_training(config, Path(args.out), progress=progress, cancel=cancel, log=print)
+        if len(members) > 1:
+            result = run_committee(config, members, Path(args.out), progress=progress, cancel=cancel,
+                                   log=print)
+        else:
+            if members:
+                config.hidden, config.deskew = list(members[0].hidden), members[0].deskew
+                config.pen_copies = members[0].pen_copies
+            result = run_training(config, Path(args.out), progress=progress, cancel=cancel, log=print)
     finally:
         signal.signal(signal.SIGINT, old)
     if tty:
         print(file=sys.stderr)
     meta = result.meta
-    print(f"train accuracy {meta['train_accuracy']:.4f}  test accuracy {meta['test_accuracy']:.4f}")
+    if "train_accuracy" in meta:
+        print(f"train accuracy {meta['train_accuracy']:.4f}", end="  ")
+    print(f"test accuracy {meta['test_accuracy']:.4f}")
     for key, label in (("validation_accuracy", "MNIST validation"), ("pen_holdout_accuracy", "held-out pen")):
         if key in meta:
             print(f"{label} accuracy {meta[key]:.4f}")
@@ -105,16 +117,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Test-set accuracy, per-digit accuracy and confusion matrix."""
     from model.data import load_mnist
-    from model.evaluate import evaluate
+    from model.evaluate import report as labels_report
+    from model.recognise import Recogniser
     from model.weights import load_weights
 
     model = load_weights(_weights_dir(args.weights))
     test = load_mnist("test", args.data)
-    report = evaluate(model.thetas, test.X, test.y)
+    report = labels_report(test.y, Recogniser(model).classify(test.X).argmax(axis=1))
     if args.json:
-        print(json.dumps({"weights": str(model.source), "layer_sizes": list(model.layout.sizes), **report}))
+        print(json.dumps({"weights": str(model.source), "layer_sizes": list(model.layout.sizes),
+                          "networks": model.describe(), **report}))
         return 0
-    print(f"weights   {model.source}  ({model.layout})")
+    print(f"weights   {model.source}  ({model.describe()})")
     print(f"accuracy  {report['accuracy']:.4f}  ({report['correct']}/{report['n']} test images)")
     print("per digit " + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(report["per_class"])))
     print("confusion (rows: true digit, columns: predicted)")
@@ -175,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
     t.add_argument("--hidden", type=int, default=300, help="size of a single hidden layer (300)")
     t.add_argument("--hidden-layers", help="several hidden layers, e.g. 300,100 (overrides --hidden)")
+    t.add_argument("--member", action="append", metavar="HIDDEN[:deskew][:penN]",
+                   help="train a committee: one network per --member, e.g. --member 500 --member 800:deskew "
+                        "(deskew: slant-normalised inputs; penN: N renderings of each pen digit, default 3); "
+                        "one --member sets the single network's size and preprocessing")
     t.add_argument("--lambda", dest="lam", type=float, default=1.0, help="L2 regularisation (1.0)")
     t.add_argument("--max-iter", type=int, default=400, help="L-BFGS-B iterations (400)")
     t.add_argument("--seed", type=int, default=0, help="random seed (0)")

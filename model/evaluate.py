@@ -15,8 +15,12 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.
 
 
 def evaluate(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray) -> dict:
-    """Report as plain Python types: accuracy, per_class, confusion, correct, n."""
-    pred = predict_labels(thetas, X)
+    """Report of one network as plain Python types: accuracy, per_class, confusion, correct, n."""
+    return report(y, predict_labels(thetas, X))
+
+
+def report(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Accuracy, per_class, confusion, correct and n of predicted labels against true ones."""
     conf = confusion_matrix(y, pred)
     per_class = np.diag(conf) / np.maximum(conf.sum(axis=1), 1)
     correct = int(np.trace(conf))

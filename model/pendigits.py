@@ -142,15 +142,20 @@ def jitter_strokes(strokes: list[np.ndarray], rng: np.random.Generator) -> list[
 
 
 def render_training_set(samples: list[PenSample], seed: int = 0,
-                        thicknesses: tuple[float, ...] = TRAIN_THICKNESSES):
-    """Each sample at several pen thicknesses, the extra copies slightly jittered.
+                        thicknesses: tuple[float, ...] = TRAIN_THICKNESSES, copies: int | None = None):
+    """Each sample `copies` times (default: once per thickness), all but the first jittered.
 
-    The renderings go through `model.ink.normalise`, the function the pad uses.
+    Copy k is drawn at ``thicknesses[k % len(thicknesses)]``. The renderings go
+    through `model.ink.normalise`, the function the pad uses.
     """
     rng = np.random.default_rng([seed, 7])
+    n_copies = len(thicknesses) if copies is None else int(copies)
+    if n_copies < 1:
+        raise ValueError(f"pen copies must be at least 1, got {n_copies}")
     rows, labels = [], []
     for s in samples:
-        for k, t in enumerate(thicknesses):
+        for k in range(n_copies):
+            t = thicknesses[k % len(thicknesses)]
             strokes = s.strokes if k == 0 else jitter_strokes(s.strokes, rng)
             rows.append(ink.normalise(strokes, t).ravel())
             labels.append(s.label)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from model import images, ink, mlp, segment
+from model.ensemble import committee_proba, probabilities  # noqa: F401  (re-exported)
 from model.errors import NothingToRecognise
 from model.weights import Model
 
@@ -81,24 +82,23 @@ class Reading:
         }
 
 
-def probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Normalise the 10 sigmoid outputs of each row so they sum to 1."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    return outputs / np.maximum(outputs.sum(axis=1, keepdims=True), 1e-12)
-
-
 class Recogniser:
     """A network plus the pipelines that feed it."""
 
     def __init__(self, model: Model):
         self.model = model
         self.thetas = [np.asarray(t, dtype=mlp.DTYPE) for t in model.thetas]
+        self._networks = [([np.asarray(t, dtype=mlp.DTYPE) for t in n.thetas], n.deskew)
+                          for n in model.networks]
         self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
 
     def classify(self, batch: np.ndarray) -> np.ndarray:
-        """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784)."""
-        X = np.asarray(batch, dtype=mlp.DTYPE).reshape(-1, 784)
-        return probabilities(mlp.forward(self.thetas, X))
+        """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784).
+
+        A committee's answer is the mean of its members' probabilities; a member
+        that was trained on deskewed images sees the batch deskewed.
+        """
+        return committee_proba(self._networks, batch)
 
     def _reading(self, crops: Sequence[np.ndarray], boxes: Sequence[Box]) -> Reading:
         if not crops:

@@ -8,18 +8,21 @@ its SHA-256, the settings, the time it took and the accuracies it reached.
 from __future__ import annotations
 
 import datetime as _dt
+import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from model import train as _train
-from model.data import find_data_dir, load_mnist, sha256_of
+from model.data import Split, find_data_dir, load_mnist, sha256_of
+from model.deskew import deskew
+from model.ensemble import committee_proba
 from model.layout import Layout
-from model.weights import PREPROCESSING_VERSION, save_weights
+from model.weights import PREPROCESSING_VERSION, save_committee, save_weights
 
 
 @dataclass
@@ -38,6 +41,8 @@ class TrainConfig:
     augment: int = 0
     stages: int = 1
     validation: int = 0
+    deskew: bool = False
+    pen_copies: int = 3
     command: str = ""
 
 
@@ -80,6 +85,8 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
         "stages": stages,
         "augment": config.augment,
         "seed": config.seed,
+        "deskew": config.deskew,
+        "pen_copies": config.pen_copies if config.pen else 0,
         "training_seconds": round(seconds, 1),
         "training_images": n_images,
         "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
@@ -133,7 +140,7 @@ def run_training(
         holdout = pendigits.parse_holdout(config.pen_holdout)
         train_s = [s for s in samples if s.writer not in holdout]
         val_s = [s for s in samples if s.writer in holdout]
-        X_pen, y_pen = pendigits.render_training_set(train_s, seed=config.seed)
+        X_pen, y_pen = pendigits.render_training_set(train_s, seed=config.seed, copies=config.pen_copies)
         log(f"pen digits: {len(train_s)} samples from {len({s.writer for s in train_s})} writers "
             f"-> {len(X_pen)} renderings; {len(val_s)} held out (writers {holdout})")
         X_base = np.concatenate([X_base, X_pen])
@@ -142,6 +149,15 @@ def run_training(
         if val_s:
             pen_val = pendigits.render_samples(val_s)
 
+    if config.deskew:
+        # Everything this network sees, training and measuring alike, is deskewed first,
+        # as the Recogniser does for a network whose model.json says "deskew": true.
+        X_base = deskew(X_base)
+        test_split = Split(deskew(test_split.X), test_split.y, test_split.sha256)
+        if X_val is not None:
+            X_val = deskew(X_val)
+        if pen_val is not None:
+            pen_val = (deskew(pen_val[0]), pen_val[1])
     data = _RunData(X_base, y_base, n_mnist, test_split, sources, X_val, y_val, holdout, pen_val)
     stages = max(1, config.stages)
     per_stage = [config.max_iter // stages + (i < config.max_iter % stages) for i in range(stages)]
@@ -155,6 +171,8 @@ def run_training(
 
             rng = np.random.default_rng([config.seed, stage])
             copies = [augment_batch(X_base, rng) for _ in range(config.augment)]
+            if config.deskew:
+                copies = [deskew(c) for c in copies]
             X = np.concatenate([X_base, *copies])
             y = np.tile(y_base, config.augment + 1)
         else:
@@ -190,3 +208,118 @@ def run_training(
     if out is not None:
         save_weights(out, thetas, meta)
     return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """What sets one committee member apart; everything else comes from the run's TrainConfig."""
+
+    hidden: tuple[int, ...]
+    deskew: bool = False
+    pen_copies: int = 3
+
+    @classmethod
+    def parse(cls, text: str) -> MemberSpec:
+        """``HIDDEN[:deskew][:penN]``, e.g. ``500``, ``800:deskew``, ``300,100:deskew:pen6``."""
+        from model.layout import parse_hidden
+
+        parts = text.strip().split(":")
+        try:
+            hidden = tuple(parse_hidden(parts[0]))
+        except ValueError as exc:
+            raise ValueError(f"--member {text!r}: {exc}") from None
+        deskew_it, pen_copies = False, 3
+        for extra in parts[1:]:
+            if extra == "deskew":
+                deskew_it = True
+            elif extra.startswith("pen") and extra[3:].isdigit() and int(extra[3:]) >= 1:
+                pen_copies = int(extra[3:])
+            else:
+                raise ValueError(f"--member {text!r}: expected HIDDEN[:deskew][:penN], e.g. 800:deskew:pen6; "
+                                 f"got {extra!r}")
+        return cls(hidden, deskew_it, pen_copies)
+
+    def __str__(self) -> str:
+        return ",".join(map(str, self.hidden)) + (":deskew" if self.deskew else "") + (
+            f":pen{self.pen_copies}" if self.pen_copies != 3 else "")
+
+
+def run_committee(
+    config: TrainConfig,
+    members: list[MemberSpec],
+    out: Path | None,
+    progress: Callable[[_train.Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> RunResult:
+    """Train each member as `config` says but with its own size and preprocessing, then save them together.
+
+    Members are trained one after another into a staging folder beside `out`
+    (each written after every stage, as a single run is); the committee
+    replaces `out` only when all of them are done (or the run was cancelled,
+    keeping the best weights so far). ``RunResult.thetas`` are the first
+    member's; ``meta`` describes the committee and its averaged accuracies.
+    """
+    t0 = time.perf_counter()
+    total = config.max_iter * len(members)
+    results: list[tuple[str, RunResult, MemberSpec]] = []
+    staging = out.parent / f".{out.name}.members" if out is not None else None
+    for i, spec in enumerate(members):
+        name = f"member{i + 1}"
+        log(f"committee member {i + 1}/{len(members)}: hidden {list(spec.hidden)}"
+            + (", deskewed" if spec.deskew else "") + f", {spec.pen_copies} pen copies")
+        cfg = replace(config, hidden=list(spec.hidden), deskew=spec.deskew, pen_copies=spec.pen_copies)
+
+        def member_progress(p: _train.Progress, offset=i * config.max_iter) -> None:
+            if progress:
+                progress(_train.Progress(offset + p.iteration, total, p.cost, time.perf_counter() - t0))
+
+        result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log)
+        results.append((name, result, spec))
+        if result.cancelled:
+            break
+    cancelled = any(r.cancelled for _, r, _ in results)
+    networks = [(r.thetas, spec.deskew) for _, r, spec in results]
+    meta = _committee_meta(config, results, networks, time.perf_counter() - t0, cancelled)
+    log(f"committee of {len(results)}: test {meta['test_accuracy']:.4f}"
+        + (f"  held-out pen {meta['pen_holdout_accuracy']:.4f}" if "pen_holdout_accuracy" in meta else ""))
+    if out is not None:
+        save_committee(out, [(name, r.thetas, r.meta) for name, r, _ in results], meta)
+        shutil.rmtree(staging, ignore_errors=True)
+    return RunResult(thetas=results[0][1].thetas, meta=meta, cancelled=cancelled)
+
+
+def _committee_meta(config: TrainConfig, results, networks, seconds: float, cancelled: bool) -> dict:
+    """The committee's model.json: its members, the shared settings and the averaged accuracies."""
+    test = load_mnist("test", config.data_dir)
+    first = results[0][1].meta
+    meta = {
+        "committee": [name for name, _, _ in results],
+        "members": [str(spec) for _, _, spec in results],
+        "lambda": config.lam,
+        "max_iter": config.max_iter,
+        "stages": max(1, config.stages),
+        "augment": config.augment,
+        "seed": config.seed,
+        "training_seconds": round(seconds, 1),
+        "test_accuracy": float((committee_proba(networks, test.X).argmax(1) == test.y).mean()),
+        "data": first["data"],
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "command": config.command,
+        "cancelled": cancelled,
+    }
+    if config.validation:
+        train = load_mnist("train", config.data_dir)
+        Xv, yv = train.X[-config.validation :], train.y[-config.validation :]
+        meta["validation_accuracy"] = float((committee_proba(networks, Xv).argmax(1) == yv).mean())
+    if config.pen and "pen_holdout_writers" in first:
+        from model import pendigits
+
+        meta["pen_holdout_writers"] = first["pen_holdout_writers"]
+        samples = pendigits.load(pendigits.find_pen_file(config.pen_dir, config.data_dir))
+        held = [s for s in samples if s.writer in first["pen_holdout_writers"]]
+        if held:
+            Xp, yp = pendigits.render_samples(held)
+            meta["pen_holdout_accuracy"] = float((committee_proba(networks, Xp).argmax(1) == yp).mean())
+    return meta

@@ -7,6 +7,12 @@ loads unchanged. The layout is inferred from the shapes; ``model.json``
 (layer sizes, training settings, accuracies, data checksums) is checked
 against them when present. Saving is atomic: the folder is written under a
 temporary name and renamed into place, so readers never see half of it.
+
+A committee is a folder whose ``model.json`` names member folders inside it
+(``"committee": ["member1", "member2"]``), each an ordinary weights folder;
+its answer is the average of its members' probabilities. A member's
+``model.json`` may say ``"deskew": true``: that network sees every input
+slant-normalised first (`model.deskew`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +51,22 @@ class Model:
     layout: Layout
     meta: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    members: list[Model] = field(default_factory=list)
+    """A committee's networks (then `thetas` and `layout` are the first member's); empty for one network."""
+
+    @property
+    def deskew(self) -> bool:
+        """Whether this network's inputs are slant-normalised before the forward pass."""
+        return bool(self.meta.get("deskew", False))
+
+    @property
+    def networks(self) -> list[Model]:
+        """The networks whose probabilities are averaged: the members, or this one alone."""
+        return self.members or [self]
+
+    def describe(self) -> str:
+        """The layout, e.g. "784-500-10", or for a committee "784-500-10 + 784-800-10 (deskewed)"."""
+        return " + ".join(f"{n.layout}" + (" (deskewed)" if n.deskew else "") for n in self.networks)
 
 
 def _theta_files(folder: Path) -> list[Path]:
@@ -116,11 +139,64 @@ def _load_thetas(paths: list[Path], use_cache: bool) -> list[np.ndarray]:
     return thetas
 
 
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    if not meta_path.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise WeightsError(f"{meta_path}: not valid JSON ({reason})") from None
+    except OSError as exc:
+        raise WeightsError(f"{meta_path}: cannot be read ({exc})") from None
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{meta_path}: expected a JSON object")
+    return meta
+
+
+def committee_members(meta: dict[str, Any], meta_path: Path) -> list[str]:
+    """The member folder names a committee's model.json lists ([] for a single network)."""
+    names = meta.get("committee")
+    if names is None:
+        return []
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(n, str) and n and "/" not in n and "\\" not in n and n not in (".", "..")
+                       for n in names)):
+        raise WeightsError(f"{meta_path}: \"committee\" must list member folder names, got {names!r}")
+    return names
+
+
+def is_weights_folder(folder: str | os.PathLike) -> bool:
+    """True when `folder` holds a network (Theta1.txt) or a committee (model.json naming members)."""
+    folder = Path(folder)
+    if (folder / "Theta1.txt").is_file():
+        return True
+    try:
+        return bool(committee_members(_read_meta(folder / META_FILE), folder / META_FILE))
+    except WeightsError:
+        return False
+
+
 def load_weights(folder: str | os.PathLike, use_cache: bool = True) -> Model:
-    """Load a weights folder, inferring and checking the layout."""
+    """Load a weights folder (one network or a committee), inferring and checking the layout."""
     folder = Path(folder)
     if not folder.is_dir():
         raise WeightsError(f"{folder}: weights folder not found")
+    meta_path = folder / META_FILE
+    top_meta = _read_meta(meta_path)
+    names = committee_members(top_meta, meta_path)
+    if names:
+        members = []
+        for name in names:
+            if not (folder / name).is_dir():
+                raise WeightsError(f"{folder / name}: committee member folder not found "
+                                   f"(named in {meta_path})")
+            member = load_weights(folder / name, use_cache)
+            if member.members:
+                raise WeightsError(f"{folder / name}: a committee member cannot itself be a committee")
+            members.append(member)
+        first = members[0]
+        return Model(thetas=first.thetas, layout=first.layout, meta=top_meta, source=folder, members=members)
     paths = _theta_files(folder)
     thetas = _load_thetas(paths, use_cache)
     for i in range(1, len(thetas)):
@@ -136,36 +212,33 @@ def load_weights(folder: str | os.PathLike, use_cache: bool = True) -> Model:
             f"{paths[0] if layout.sizes[0] != N_INPUTS else paths[-1]}: layout {layout} "
             f"does not map {N_INPUTS} pixels to {N_CLASSES} digits"
         )
-    meta: dict[str, Any] = {}
-    meta_path = folder / META_FILE
-    if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WeightsError(f"{meta_path}: not valid JSON ({exc})") from None
-        if not isinstance(meta, dict):
-            raise WeightsError(f"{meta_path}: expected a JSON object")
-        sizes = meta.get("layer_sizes")
-        if sizes is not None and list(sizes) != list(layout.sizes):
-            raise WeightsError(
-                f"{meta_path}: layer_sizes {list(sizes)} disagree with the Theta files ({layout})"
-            )
+    meta = top_meta
+    sizes = meta.get("layer_sizes")
+    if sizes is not None and (not isinstance(sizes, list) or list(sizes) != list(layout.sizes)):
+        raise WeightsError(
+            f"{meta_path}: layer_sizes {sizes!r} disagree with the Theta files ({layout})"
+        )
     return Model(thetas=thetas, layout=layout, meta=meta, source=folder)
 
 
-def save_weights(folder: str | os.PathLike, thetas, meta: dict[str, Any] | None = None) -> Path:
-    """Write Theta files and model.json atomically into `folder` (replacing it)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+def _write_network(folder: Path, thetas, meta: dict[str, Any] | None) -> None:
     layout = layout_from_shapes([np.shape(t) for t in thetas])
     meta = dict(meta or {})
     meta["layer_sizes"] = list(layout.sizes)
     meta.setdefault("preprocessing_version", PREPROCESSING_VERSION)
+    folder.mkdir(exist_ok=True)
+    for i, t in enumerate(thetas, start=1):
+        # 9 significant digits round-trip every float32 exactly.
+        np.savetxt(folder / f"Theta{i}.txt", np.asarray(t, dtype=np.float64), fmt="%.9g")
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _replace_folder(folder: Path, write: Callable[[Path], None]) -> Path:
+    """Build a folder's new contents under a temporary name, then swap it into place."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
-        for i, t in enumerate(thetas, start=1):
-            np.savetxt(tmp / f"Theta{i}.txt", np.asarray(t, dtype=np.float64), fmt="%.9g")
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write(tmp)
         old = None
         if folder.exists():
             old = folder.parent / f".{folder.name}.old-{os.getpid()}"
@@ -179,3 +252,25 @@ def save_weights(folder: str | os.PathLike, thetas, meta: dict[str, Any] | None 
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def save_weights(folder: str | os.PathLike, thetas, meta: dict[str, Any] | None = None) -> Path:
+    """Write Theta files and model.json atomically into `folder` (replacing it)."""
+    return _replace_folder(Path(folder), lambda tmp: _write_network(tmp, thetas, meta))
+
+
+def save_committee(folder: str | os.PathLike, members: Sequence[tuple[str, Sequence[np.ndarray], dict]],
+                   meta: dict[str, Any] | None = None) -> Path:
+    """Write a committee atomically: one subfolder per (name, thetas, meta) member, plus model.json."""
+    names = [name for name, _, _ in members]
+    top = dict(meta or {})
+    top["committee"] = names
+    top.pop("layer_sizes", None)
+    committee_members(top, Path(folder) / META_FILE)  # the names must be plain folder names
+
+    def write(tmp: Path) -> None:
+        for name, thetas, member_meta in members:
+            _write_network(tmp / name, thetas, member_meta)
+        (tmp / META_FILE).write_text(json.dumps(top, indent=2) + "\n", encoding="utf-8")
+
+    return _replace_folder(Path(folder), write)

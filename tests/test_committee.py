@@ -1,0 +1,80 @@
+"""Committees: every member is trained, saved, loaded and used; deskewing is the same in training and use."""
+
+import json
+
+import numpy as np
+import pytest
+
+from model.errors import WeightsError
+from model.evaluate import report
+from model.recognise import Recogniser
+from model.training_run import MemberSpec, TrainConfig, run_committee
+from model.weights import is_weights_folder, load_weights
+
+from conftest import MNIST
+
+
+@pytest.fixture(scope="module")
+def committee(tmp_path_factory):
+    out = tmp_path_factory.mktemp("c") / "weights"
+    config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
+                         stages=2, augment=1, command="test")
+    members = [MemberSpec((24,)), MemberSpec((16,), deskew=True)]
+    result = run_committee(config, members, out)
+    return out, result
+
+
+def test_committee_folder_holds_every_member(committee):
+    out, result = committee
+    assert sorted(p.name for p in out.iterdir()) == ["member1", "member2", "model.json"]
+    assert not any(p.name.startswith(".") for p in out.parent.iterdir())  # staging cleaned up
+    model = load_weights(out)
+    assert is_weights_folder(out)
+    assert [n.layout.sizes for n in model.networks] == [(784, 24, 10), (784, 16, 10)]
+    assert [n.deskew for n in model.networks] == [False, True]
+    assert model.meta["members"] == ["24", "16:deskew"] and not result.cancelled
+
+
+def test_every_member_counts_and_figures_match_what_the_app_computes(committee, mnist_test):
+    out, _ = committee
+    model = load_weights(out)
+    rec = Recogniser(model)
+    X, y = mnist_test.X, mnist_test.y
+    probs = rec.classify(X)
+    singles = [Recogniser(n).classify(X) for n in model.networks]
+    np.testing.assert_allclose(probs, np.mean(singles, axis=0), rtol=1e-9)
+    for single in singles:  # dropping either member changes answers
+        assert (single.argmax(1) != probs.argmax(1)).any()
+    # model.json's accuracy is the committee's, computed as `digitpad evaluate` does
+    assert model.meta["test_accuracy"] == report(y, probs.argmax(1))["accuracy"]
+    # each member's own figure was measured on what that member sees (deskewed or not)
+    for net, single in zip(model.networks, singles, strict=True):
+        assert net.meta["test_accuracy"] == pytest.approx(float((single.argmax(1) == y).mean()), abs=1e-9)
+
+
+def test_member_spec_parsing():
+    assert MemberSpec.parse("800:deskew:pen6") == MemberSpec((800,), True, 6)
+    assert MemberSpec.parse("300,100") == MemberSpec((300, 100))
+    assert str(MemberSpec.parse("300,100:pen5")) == "300,100:pen5"
+    for bad in ("800:tilt", "x", "800:pen0"):
+        with pytest.raises(ValueError, match="--member"):
+            MemberSpec.parse(bad)
+
+
+def test_broken_committees_give_one_line(committee, tmp_path):
+    out, _ = committee
+    import shutil
+
+    broken = tmp_path / "w"
+    shutil.copytree(out, broken)
+    shutil.rmtree(broken / "member2")
+    with pytest.raises(WeightsError, match="member2: committee member folder not found"):
+        load_weights(broken)
+    meta = json.loads((broken / "model.json").read_text())
+    meta["committee"] = ["../elsewhere"]
+    (broken / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="must list member folder names"):
+        load_weights(broken)
+    (broken / "model.json").write_text("[" * 100_000)
+    with pytest.raises(WeightsError, match="not valid JSON"):
+        load_weights(broken)
