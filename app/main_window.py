@@ -631,7 +631,7 @@ class MainWindow:
         kinds = {"shipped": "shipped with Digitpad", "retrained": "your retrained weights",
                  "loaded": "loaded for this session"}
         lines = [
-            f"Layers: {m.layout}  ({m.layout.n_params:,} weights)",
+            f"Layers: {m.describe()}  ({sum(n.layout.n_params for n in m.networks):,} weights)",
             f"Weights: {m.source}  ({kinds.get(self.state.weights_kind, self.state.weights_kind)})",
             f"Test accuracy (MNIST): {_pct(meta.get('test_accuracy'))}",
         ]
@@ -799,7 +799,7 @@ class MainWindow:
         # Status bar.
         parts = []
         if s.model is not None:
-            parts.append(f"Network {s.model.layout} ({s.weights_kind} weights, test accuracy "
+            parts.append(f"Network {s.model.describe()} ({s.weights_kind} weights, test accuracy "
                          f"{_pct(s.model.meta.get('test_accuracy'))})")
         else:
             parts.append("No weights loaded")

@@ -65,7 +65,9 @@ def user_weights_dir() -> Path:
 
 def active_weights_dir() -> Path:
     """The user's retrained weights if they exist, else the shipped ones."""
+    from model.weights import is_weights_folder
+
     user = user_weights_dir()
-    if (user / "Theta1.txt").is_file():
+    if is_weights_folder(user):
         return user
     return shipped_weights_dir()

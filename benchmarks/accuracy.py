@@ -27,7 +27,7 @@ import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model import pendigits  # noqa: E402
 from model.data import load_mnist  # noqa: E402
-from model.evaluate import confusion_matrix, evaluate  # noqa: E402
+from model.evaluate import confusion_matrix, report  # noqa: E402
 from model.fileio import atomic_write_text  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
 from model.validation import (  # noqa: E402
@@ -59,12 +59,12 @@ def main() -> None:
     rec = Recogniser(model)
     meta = model.meta
     figures: dict = {}
-    print(f"weights {args.weights} ({model.layout})")
+    print(f"weights {args.weights} ({model.describe()})")
 
     test = load_mnist("test", args.data)
-    mn = evaluate(model.thetas, test.X, test.y)
-    figures["test_accuracy"] = mn["accuracy"]
     mnist_probs = rec.classify(test.X)
+    mn = report(test.y, mnist_probs.argmax(axis=1))  # as `digitpad evaluate` computes it
+    figures["test_accuracy"] = mn["accuracy"]
     mnist_conf = mnist_probs.max(axis=1)
     mnist_ok = mnist_probs.argmax(axis=1) == test.y
     print(f"MNIST test accuracy            {mn['accuracy']:.4f}  (10,000 images)")

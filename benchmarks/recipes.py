@@ -85,7 +85,7 @@ def main() -> None:
         print(f"{name:>22} " + "".join(f"{a:>12.4f}" for a in accs) + f"{time.perf_counter() - t:>9.0f}",
               flush=True)
     for a, b in itertools.combinations(probs, 2):
-        accs = [float((((probs[a][n] + probs[b][n]) / 2).argmax(1) == y).mean()) for n, (_, y) in sets.items()]
+        accs = [float(((probs[a][n] + probs[b][n]).argmax(1) == y).mean()) for n, (_, y) in sets.items()]
         print(f"{a + '+' + b:>22} " + "".join(f"{v:>12.4f}" for v in accs), flush=True)
 
 
