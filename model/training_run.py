@@ -22,6 +22,7 @@ from model import train as _train
 from model.data import Split, find_data_dir, load_mnist, sha256_of
 from model.deskew import deskew
 from model.ensemble import committee_proba
+from model.errors import DigitpadError
 from model.layout import Layout
 from model.weights import PREPROCESSING_VERSION, save_committee, save_weights
 
@@ -88,6 +89,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
         "seed": config.seed,
         "deskew": config.deskew,
         "pen_copies": config.pen_copies if config.pen else 0,
+        "limit": config.limit or None,
         "training_seconds": round(seconds, 1),
         "training_images": n_images,
         "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
@@ -268,10 +270,14 @@ def run_committee(
     """Train each member as `config` says but with its own size and preprocessing, then save them together.
 
     Members are trained one after another into a staging folder beside `out`
-    (each written after every stage, as a single run is); the committee
-    replaces `out` only when all of them are done (or the run was cancelled,
-    keeping the best weights so far). ``RunResult.thetas`` are the first
-    member's; ``meta`` describes the committee and its averaged accuracies.
+    (``.NAME.members/``; each written after every stage, as a single run is);
+    the committee replaces `out` only when all of them are done (or the run
+    was cancelled, keeping the best weights so far). A run that was stopped
+    resumes: a member whose staging folder holds finished weights trained with
+    the same settings and data is reused, not trained again (the trainer is
+    deterministic, so training it again would write the same bytes).
+    ``RunResult.thetas`` are the first member's; ``meta`` describes the
+    committee and its averaged accuracies.
     """
     t0 = time.perf_counter()
     total = config.max_iter * len(members)
@@ -287,13 +293,19 @@ def run_committee(
             if progress:
                 progress(_train.Progress(offset + p.iteration, total, p.cost, time.perf_counter() - t0))
 
-        result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log)
+        finished = _finished_member(staging / name, cfg) if staging else None
+        if finished is not None:
+            log(f"committee member {i + 1}: reusing the finished weights in {staging / name} "
+                f"(trained with these very settings and data)")
+            result = finished
+        else:
+            result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log)
         results.append((name, result, spec))
         if result.cancelled:
             break
     cancelled = any(r.cancelled for _, r, _ in results)
     networks = [(r.thetas, spec.deskew) for _, r, spec in results]
-    meta = _committee_meta(config, results, networks, time.perf_counter() - t0, cancelled)
+    meta = _committee_meta(config, results, networks, cancelled)
     log(f"committee of {len(results)}: test {meta['test_accuracy']:.4f}"
         + (f"  held-out pen {meta['pen_holdout_accuracy']:.4f}" if "pen_holdout_accuracy" in meta else ""))
     if out is not None:
@@ -302,7 +314,44 @@ def run_committee(
     return RunResult(thetas=results[0][1].thetas, meta=meta, cancelled=cancelled)
 
 
-def _committee_meta(config: TrainConfig, results, networks, seconds: float, cancelled: bool) -> dict:
+def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
+    """The member in `folder` if it finished training with exactly `cfg`'s settings and data, else None."""
+    from model.weights import load_weights
+
+    try:
+        model = load_weights(folder)
+        test = load_mnist("test", cfg.data_dir)
+        train_sha = load_mnist("train", cfg.data_dir).sha256
+    except DigitpadError:
+        return None
+    meta = model.meta
+    want = {
+        "layer_sizes": list(Layout.with_hidden(cfg.hidden).sizes), "lambda": cfg.lam,
+        "max_iter": cfg.max_iter, "stages": max(1, cfg.stages), "augment": cfg.augment, "seed": cfg.seed,
+        "deskew": cfg.deskew, "pen_copies": cfg.pen_copies if cfg.pen else 0,
+        "mnist": {**train_sha, **test.sha256}, "limit": cfg.limit or None,
+        "validation_images": cfg.validation or None,
+    }
+    if cfg.pen:
+        from model import pendigits
+
+        want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
+    got = {k: meta.get(k) for k in want}
+    got["deskew"] = meta.get("deskew", False)
+    got["pen_copies"] = meta.get("pen_copies", 3 if "pen_holdout_writers" in meta else 0)
+    got["mnist"] = meta.get("data", {}).get("mnist", {}).get("sha256")
+    if got != want or meta.get("cancelled") or "completed_stages" in meta or model.members:
+        return None
+    if cfg.pen:
+        from model import pendigits
+
+        pen_sha = sha256_of(pendigits.find_pen_file(cfg.pen_dir, cfg.data_dir))
+        if meta.get("data", {}).get("pendigits", {}).get("sha256") != pen_sha:
+            return None
+    return RunResult(thetas=model.thetas, meta=meta, cancelled=False)
+
+
+def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> dict:
     """The committee's model.json: its members, the shared settings and the averaged accuracies."""
     test = load_mnist("test", config.data_dir)
     first = results[0][1].meta
@@ -314,7 +363,7 @@ def _committee_meta(config: TrainConfig, results, networks, seconds: float, canc
         "stages": max(1, config.stages),
         "augment": config.augment,
         "seed": config.seed,
-        "training_seconds": round(seconds, 1),
+        "training_seconds": round(sum(r.meta.get("training_seconds", 0.0) for _, r, _ in results), 1),
         "test_accuracy": float((committee_proba(networks, test.X).argmax(1) == test.y).mean()),
         "data": first["data"],
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
