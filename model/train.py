@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
@@ -54,6 +54,8 @@ class TrainResult:
     seconds: float
     cancelled: bool
     message: str
+    costs: list[float] = field(default_factory=list)
+    """The best cost after each iteration (the training history's curve)."""
 
 
 class _Stop(Exception):
@@ -94,6 +96,7 @@ def train(
     x0 = mlp.pack(start_thetas)
     best = {"cost": np.inf, "x": x0.copy()}
     iteration = [0]
+    costs: list[float] = []
     t0 = time.perf_counter()
 
     def fun(flat: np.ndarray, pool: ThreadPoolExecutor) -> tuple[float, np.ndarray]:
@@ -107,6 +110,7 @@ def train(
 
     def callback(intermediate_result=None) -> None:
         iteration[0] += 1
+        costs.append(float(best["cost"]))
         if progress is not None:
             progress(Progress(iteration[0], max_iter, float(best["cost"]), time.perf_counter() - t0))
         if cancel is not None and cancel.is_set():
@@ -132,7 +136,7 @@ def train(
         message = "cancelled"
     seconds = time.perf_counter() - t0
     thetas = [t.copy() for t in mlp.unpack(best["x"], layout)]
-    return TrainResult(thetas, float(best["cost"]), iteration[0], seconds, cancelled, message)
+    return TrainResult(thetas, float(best["cost"]), iteration[0], seconds, cancelled, message, costs)
 
 
 def accuracy(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, batch: int = 10000) -> float:

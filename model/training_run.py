@@ -2,7 +2,8 @@
 
 This is what `digitpad train` and the app's Retrain dialog both call, so a
 model trained either way carries the same `model.json`: every data source and
-its SHA-256, the settings, the time it took and the accuracies it reached.
+its SHA-256, the settings, the time it took, the accuracies it reached and its
+history (the cost after every iteration, the accuracies after every stage).
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
     return meta
 
 
+def _stage_record(stage: int, iteration: int, meta: dict) -> dict:
+    """One entry of the history's "stages": where the stage ended and the accuracies measured then."""
+    keys = ("train_accuracy", "validation_accuracy", "pen_holdout_accuracy", "test_accuracy")
+    return {"stage": stage, "iteration": iteration, **{k: meta[k] for k in keys if k in meta}}
+
+
 def run_training(
     config: TrainConfig,
     out: Path | None,
@@ -147,6 +154,7 @@ def run_training(
     per_stage = [config.max_iter // stages + (i < config.max_iter % stages) for i in range(stages)]
     thetas = None
     total_iter = 0
+    history: dict = {"cost": [], "stages": []}  # model.json's "history": the Training chart's data
     t0 = time.perf_counter()
     cancelled = False
     for stage, n_iter in enumerate(per_stage):
@@ -172,6 +180,7 @@ def run_training(
                               progress=stage_progress, cancel=cancel, init=thetas)
         thetas = result.thetas
         total_iter += result.iterations
+        history["cost"] += [round(c, 6) for c in result.costs]
         del X, y
         if result.cancelled:
             cancelled = True
@@ -179,6 +188,8 @@ def run_training(
         if stages > 1 and stage < stages - 1:
             interim = _measure(config, layout, thetas, data, total_iter, time.perf_counter() - t0, False)
             interim["completed_stages"] = stage + 1
+            history["stages"].append(_stage_record(stage + 1, total_iter, interim))
+            interim["history"] = history
             log(f"after stage {stage + 1}: test {interim['test_accuracy']:.4f}"
                 + (f"  held-out pen {interim['pen_holdout_accuracy']:.4f}"
                    if "pen_holdout_accuracy" in interim else ""))
@@ -187,6 +198,8 @@ def run_training(
     seconds = time.perf_counter() - t0
 
     meta = _measure(config, layout, thetas, data, total_iter, seconds, cancelled)
+    history["stages"].append(_stage_record(len(history["stages"]) + 1, total_iter, meta))
+    meta["history"] = history
     if out is not None:
         save_weights(out, thetas, meta)
     return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)
