@@ -379,7 +379,7 @@ def confusion_heat_map(matrix: np.ndarray, heading: str, subtitle: str = "",
     title(draw, w, heading)
     if subtitle:
         text(draw, (w / 2, 38), subtitle, 13, MUTED, "ma")
-    cell = int(min((w - 230) / n, (h - 150) / n))
+    cell = int(min((w - 280) / n, (h - 150) / n))  # room for the labels and the accuracy column
     gx0, gy0 = 80, 100
     rowsum = np.maximum(m.sum(axis=1), 1)
     off = m.copy()
@@ -399,7 +399,7 @@ def confusion_heat_map(matrix: np.ndarray, heading: str, subtitle: str = "",
                            outline=GRID)
             if m[r, c]:
                 dark = strength[r, c] > 0.55
-                text(draw, (x + cell / 2, y + cell / 2), f"{m[r, c]}", 13 if cell < 60 else 15,
+                text(draw, (x + cell / 2, y + cell / 2), f"{m[r, c]}", min(15, max(9, cell // 3)),
                      WHITE if dark else INK, "mm")
     if selected is not None:
         r, c = selected

@@ -359,17 +359,21 @@ def _top2(p: np.ndarray) -> str:
 
 
 def misreads_image(conf: Confusion, indices: Sequence[int] | None = None, heading: str | None = None,
-                   limit: int = MISREADS_SHOWN) -> Image.Image:
+                   limit: int = MISREADS_SHOWN, cols: int = 10, scale: int = 3,
+                   min_size: tuple[int, int] = MIN_SIZE, empty: str = "no misread images") -> Image.Image:
     """A gallery of misread images with the true digit and the top-2 probabilities under each."""
     idx = list(conf.misread() if indices is None else indices)
     shown = idx[:limit]
     captions = [f"true {conf.y[i]}\n{_top2(conf.probs[i])}" for i in shown]
     more = f"; the {len(shown)} most confident shown" if len(idx) > len(shown) else ""
+    if cols < 10:
+        more = "; most confident first" if len(idx) > 1 else ""
     return charts.gallery(
         [conf.X[i] for i in shown], captions,
         heading or f"Misread on {conf.name}: {len(idx)} images",
-        f"under each: the true digit and the network's two most probable answers{more}",
-        cols=10, scale=3, min_size=MIN_SIZE, empty="no misread images")
+        (f"under each: the true digit and the network's two most probable answers{more}" if cols >= 10
+         else f"true digit, two best answers{more}"),
+        cols=cols, scale=scale, min_size=min_size, empty=empty)
 
 
 def robustness_image(result: dict, size: tuple[int, int] = (1200, 800)) -> Image.Image:
