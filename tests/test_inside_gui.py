@@ -230,3 +230,26 @@ def test_training_tab_shows_the_history(xvfb, tmp_path):
             assert img.width >= 800 and img.height >= 600
     finally:
         assert app.close() == 0
+
+
+def test_retrain_dialog_draws_the_cost_live(xvfb, tmp_path):
+    app = start(xvfb, tmp_path)
+    try:
+        app.key("ctrl+r")
+        dialog = app.find_window("^Retrain")
+        app.wait_state(lambda s: s.get("retrain", {}).get("phase") == "idle", what="the Retrain dialog")
+        before = shot(app, dialog, tmp_path / "retrain-before.png")
+        app.type("25\t1\t100000\t2000", wid=dialog)
+        app.key("alt+s", wid=dialog)
+        st = app.wait_state(lambda s: s["retrain"]["phase"] == "training"
+                            and s["retrain"]["chart_points"] >= 3,
+                            timeout=180, what="the chart to show a few iterations")
+        assert st["retrain"]["chart_points"] <= st["retrain"]["iteration"]
+        during = shot(app, dialog, tmp_path / "retrain-during.png")
+        assert during.shape == before.shape and np.abs(during - before).sum() > 0
+        app.key("Escape", wid=dialog)
+        st = app.wait_state(lambda s: s["retrain"]["phase"] == "done", timeout=120, what="the run to stop")
+        assert st["retrain"]["chart_points"] == st["retrain"]["iteration"]
+    finally:
+        assert app.close() == 0
+    assert "Traceback" not in app.stderr()
