@@ -154,9 +154,11 @@ class InsideWindow(tk.Toplevel):
         top = ttk.Frame(f)
         top.grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, 4))
         ttk.Label(top, text="Sort by:").grid(row=0, column=0, padx=(0, 6))
+        self.sort_buttons: dict[str, ttk.Radiobutton] = {}
         for i, (value, label) in enumerate(SORTS):
-            ttk.Radiobutton(top, text=label, value=value, variable=self.v_sort,
-                            command=self.refresh).grid(row=0, column=i + 1, padx=4)
+            b = ttk.Radiobutton(top, text=label, value=value, variable=self.v_sort, command=self.refresh)
+            b.grid(row=0, column=i + 1, padx=4)
+            self.sort_buttons[value] = b
         self.canvases["units"].grid(row=1, column=0, sticky="nsew")
         self.canvases["units"].bind("<Motion>", self._units_hover)
         self.canvases["units"].bind("<Button-1>", self._units_click)
@@ -578,7 +580,7 @@ class InsideWindow(tk.Toplevel):
         unit = self._unit_at(event.x, event.y)
         if unit is not None and unit != self.unit:
             self.unit = unit
-            self._render_unit_detail()
+            self._unit_changed()
 
     def _units_click(self, event: tk.Event) -> None:
         unit = self._unit_at(event.x, event.y)
@@ -586,7 +588,12 @@ class InsideWindow(tk.Toplevel):
             return
         self.pinned = not (self.pinned and unit == self.unit)
         self.unit = unit
+        self._unit_changed()
+
+    def _unit_changed(self) -> None:
         self._render_unit_detail()
+        if self.on_change is not None:
+            self.on_change()
 
     def _confusion_click(self, event: tk.Event) -> None:
         if self._conf_view is None:
@@ -732,6 +739,14 @@ class InsideWindow(tk.Toplevel):
             "sort": self.v_sort.get(),
             "order_head": [int(v) for v in self.order[:5]] if self.order is not None else None,
             "unit": self.unit,
+            "pinned": self.pinned,
+            "unit_text": self.unit_text.cget("text"),
+            "grid": ([self.canvases["units"].winfo_rootx(), self.canvases["units"].winfo_rooty(),
+                      self._grid_view[0], self._grid_view[1], 28 + 2 * charts.CELL_BORDER]
+                     if self._grid_view else None),
+            "sort_buttons": {
+                k: [b.winfo_rootx() + b.winfo_width() // 2, b.winfo_rooty() + b.winfo_height() // 2]
+                for k, b in self.sort_buttons.items()},
             "confusion": {
                 "sets": [name for name, _ in self.sets],
                 "set": self.v_set.get(),

@@ -113,6 +113,21 @@ def test_inside_window_every_tab(xvfb, tmp_path, digits):
         assert st0["activations_head"] != st7["activations_head"]
         assert st0["updates"] > st7["updates"]
 
+        # Sort by activation, then by push: the grid's first units change; click the first unit.
+        orders = {}
+        for mode in ("activation", "push"):
+            x, y = st0["sort_buttons"][mode]
+            app.xdo("mousemove", str(x), str(y), "click", "1")
+            st = inside(app, lambda s, mode=mode: s["sort"] == mode and s["order_head"], f"sort by {mode}")
+            orders[mode] = st["order_head"]
+        assert orders["activation"] != orders["push"]
+        gx, gy, scale, cols, cell = st["grid"]
+        app.xdo("mousemove", str(round(gx + cell * scale / 2)), str(round(gy + cell * scale / 2)),
+                "click", "1")
+        st = inside(app, lambda s: s["pinned"] and s["unit"] == orders["push"][0], "the first unit's details")
+        assert "push to 0: +" in st["unit_text"] and "activation" in st["unit_text"]
+        shots["units-pinned"] = shot(app, wid, tmp_path / "units-pinned.png")
+
         # What the network sees.
         app.key("ctrl+Tab", wid=wid)
         st = inside(app, lambda s: s["tab"] == "sees", "the second tab")
