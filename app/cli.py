@@ -165,6 +165,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         _error(f"{exc.filename or out}: cannot write ({exc.strerror or exc})")
         return EXIT_USAGE
     print(f"accuracy  {report['accuracy']:.4f}  ({report['correct']}/{report['n']} MNIST test images)")
+    curves = report["robustness"]
+    for name in curves["sets"]:
+        print(f"robustness on {name}:")
+        for axis in curves["axes"]:
+            points = "  ".join(f"{level:g}: {100 * acc:.1f}%"
+                               for level, acc in zip(axis["levels"], axis["accuracy"][name], strict=True))
+            print(f"  {axis['name']:<10} {points}")
     print(f"report written to {out}: " + ", ".join(report["files"]))
     return 0
 
