@@ -435,7 +435,8 @@ class InsideWindow(tk.Toplevel):
                 self.v_set.set(self.sets[0][0])
         name = self.v_set.get()
         conf = self.confusions.get(name)
-        st = self.status["confusion"]
+        error = self.errors.get(f"confusion:{name}")
+        st = "error" if error else self.status["confusion"]
         done, total = self.progress.get("confusion", (0, 1))
         self.conf_bar.configure(maximum=max(total, 1), value=done if st == "computing" else
                                 (total if conf is not None else 0))
@@ -445,7 +446,7 @@ class InsideWindow(tk.Toplevel):
             self._show(self.canvases["confusion"], "confusion", img)
             self._show(self.gallery, "gallery", Image.new("RGB", (400, 100), "white"), fit=False)
             text = {"computing": f"Computing the confusion matrix on {name}…",
-                    "error": self.errors.get("confusion", "")}.get(st, "")
+                    "error": f"Cannot compute: {error}"}.get(st, "")
             self.status_labels["confusion"].configure(text=text)
             return
         cw, ch = self._canvas_size("confusion", (420, 380))
@@ -497,7 +498,7 @@ class InsideWindow(tk.Toplevel):
         if self.robust is None:
             self._show(self.canvases["robustness"], "robustness", Image.new("RGB", (600, 100), "white"))
             text = {"computing": f"Distorting digits and measuring accuracy… {done}/{total}",
-                    "error": self.errors.get("robustness", "")}.get(st, "")
+                    "error": f"Cannot compute: {self.errors.get('robustness')}"}.get(st, "")
             self.status_labels["robustness"].configure(text=text)
             return
         self._show(self.canvases["robustness"], "robustness",
@@ -625,10 +626,12 @@ class InsideWindow(tk.Toplevel):
             name = self.v_set.get()
             loader = dict(self.sets).get(name)
             running = self.jobs.get("confusion")
-            wanted = loader is not None and name not in self.confusions
+            failed = f"confusion:{name}" in self.errors
+            wanted = loader is not None and name not in self.confusions and not failed
             if wanted and (running is None or running.what != name):
                 self._start("confusion", self._confusion_work, name, loader)
-        elif tab == "robustness" and self.robust is None and "robustness" not in self.jobs:
+        elif (tab == "robustness" and self.robust is None and "robustness" not in self.jobs
+              and "robustness" not in self.errors):
             self._start("robustness", self._robustness_work)
 
     def _start(self, job: str, target: Callable, *args) -> None:
@@ -641,7 +644,6 @@ class InsideWindow(tk.Toplevel):
         self.jobs[job] = Job(t, cancel, args[0] if args else "")
         self.status[job] = "computing"
         self.progress[job] = (0, 1)
-        self.errors.pop(job, None)
         t.start()
 
     def _run(self, job: str, target: Callable, rec, cancel: threading.Event, *args) -> None:
@@ -689,9 +691,9 @@ class InsideWindow(tk.Toplevel):
                     self.confusions[rest[0].name] = rest[0]
                 else:
                     self.robust = rest[0]
-            elif kind == "error":
+            elif kind == "error":  # kept until the weights change (or the window is opened again)
                 self.status[job] = "error"
-                self.errors[job] = rest[0]
+                self.errors[job if job == "robustness" else f"{job}:{current.what}"] = rest[0]
             else:
                 self.status[job] = "idle"
             if self.tab in ("confusion", "robustness"):
@@ -760,7 +762,7 @@ class InsideWindow(tk.Toplevel):
                               self._conf_view[1]] if self._conf_view else None),
                 "selected": list(self.conf_selected) if self.conf_selected else None,
                 "gallery": (len(conf.cell(*self.conf_selected)) if conf and self.conf_selected else None),
-                "error": self.errors.get("confusion"),
+                "error": self.errors.get(f"confusion:{self.v_set.get()}"),
             },
             "training": {"history": bool(self.recogniser and report.has_history(self.recogniser.model.meta))},
             "robustness": {"status": self.status["robustness"],

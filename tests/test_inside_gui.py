@@ -268,3 +268,26 @@ def test_retrain_dialog_draws_the_cost_live(xvfb, tmp_path):
     finally:
         assert app.close() == 0
     assert "Traceback" not in app.stderr()
+
+
+def test_missing_mnist_is_one_line_in_the_tabs(xvfb, tmp_path):
+    missing = tmp_path / "no-mnist-here"
+    app = start(xvfb, tmp_path, DIGITPAD_DATA=str(missing), DIGITPAD_PEN_DATA=str(tmp_path / "no-pen"))
+    try:
+        wid = open_inside(app)
+        app.key("alt+c", wid=wid)
+        st = inside(app, lambda s: s["confusion"]["status"] == "error", "the confusion error")
+        assert str(missing) in st["confusion"]["error"] and "\n" not in st["confusion"]["error"]
+        assert st["confusion"]["sets"] == [st["confusion"]["set"]]  # no pen file: MNIST test only
+        assert not st["save_enabled"]
+        app.key("alt+r", wid=wid)
+        st = inside(app, lambda s: s["robustness"]["status"] == "error", "the robustness error")
+        assert str(missing) in st["robustness"]["error"]
+        # Failed work is not retried in a loop: the window stays idle.
+        app.key("alt+h", wid=wid)
+        app.key("alt+c", wid=wid)
+        st = inside(app, lambda s: s["tab"] == "confusion", "the Confusion tab again")
+        assert st["jobs"] == [] and st["confusion"]["status"] == "error"
+    finally:
+        assert app.close() == 0
+    assert "Traceback" not in app.stderr()
