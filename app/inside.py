@@ -107,7 +107,8 @@ class InsideWindow(tk.Toplevel):
         self.v_sort = tk.StringVar(self, "number")
         self.v_set = tk.StringVar(self, "")
         self._build()
-        self.geometry("1120x800")
+        w, h = min(1120, self.winfo_screenwidth() - 40), min(800, self.winfo_screenheight() - 90)
+        self.geometry(f"{w}x{h}")
         self.bind("<Escape>", lambda e: self.close())
         for seq in ("<Control-s>", "<Control-S>"):
             self.bind(seq, lambda e: (self.save_png(), "break")[1])
@@ -254,7 +255,8 @@ class InsideWindow(tk.Toplevel):
         self.status = {"confusion": "idle", "robustness": "idle"}
         self.progress.clear()
         self.errors.clear()
-        self._input_obj = object()  # recompute the live views
+        self._input_obj = object()  # recompute the live views with the new network
+        self.live = None
         if rec is not None:
             self.tiles = charts.weight_tiles(np.asarray(rec.model.thetas[0])[:, 1:])
         return True
@@ -282,10 +284,10 @@ class InsideWindow(tk.Toplevel):
         self._tick_job = None
         if self.closed:
             return
-        changed = self._check_model()
-        changed = self._check_input() or changed
-        changed = self._drain() or changed
-        if changed:
+        model = self._check_model()
+        live = self._check_input()
+        work = self._drain()
+        if model or work or (live and self.tab in ("units", "sees")):
             self.refresh()
         self._tick_job = self.after(TICK_MS, self._tick)
 
