@@ -24,7 +24,6 @@ import hashlib
 import html
 import io
 import json
-import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -548,7 +547,3 @@ def explain_input(recogniser, image: np.ndarray) -> dict[str, Any]:
         "explanation": ex,
     }
 
-
-def fmt_pct(v: float | None) -> str:
-    """0.9909 -> '99.09%'."""
-    return "unknown" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}%"
