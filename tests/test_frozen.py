@@ -420,3 +420,23 @@ def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples):
         status = app.close(timeout=60)
     assert status == 0, app.stderr()
     assert "Traceback" not in app.stderr()
+
+
+@needs_mnist
+def test_frozen_inside_window(onedir_exe, xvfb, tmp_path):
+    """Model → Inside the network… opens in the bundle and computes its confusion matrix in the background."""
+    app = start_frozen_app(onedir_exe, xvfb, tmp_path / "home")
+    try:
+        app.wait_ready(timeout=180)
+        app.key("ctrl+shift+i")
+        wid = app.find_window("^Inside the network", timeout=120)
+        app.wait_state(lambda s: s.get("inside", {}).get("tab") == "units", timeout=120, what="the window")
+        app.key("alt+c", wid=wid)
+        st = app.wait_state(lambda s: s["inside"]["confusion"]["status"] == "done", timeout=300,
+                            what="the confusion matrix")
+        assert st["inside"]["confusion"]["matrix_sum"] == 10000
+        app.key("Escape", wid=wid)
+    finally:
+        status = app.close(timeout=60)
+    assert status == 0, app.stderr()
+    assert "Traceback" not in app.stderr()

@@ -291,3 +291,50 @@ def test_missing_mnist_is_one_line_in_the_tabs(xvfb, tmp_path):
     finally:
         assert app.close() == 0
     assert "Traceback" not in app.stderr()
+
+
+def test_deeper_network_in_process(xvfb, tmp_path, monkeypatch, mnist_test):
+    """A 784-30-12-10 network: later layers as bars, the unit's weights to layer 2, PNGs saved (real Tk)."""
+    import tkinter as tk
+
+    from app.inside import TABS, InsideWindow
+    from model import mlp
+    from model.layout import Layout
+    from model.recognise import Recogniser
+    from model.weights import Model
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = Layout.with_hidden([30, 12])
+    rec = Recogniser(Model(mlp.init_thetas(layout, np.random.default_rng(0)), layout, {}, None))
+    root = tk.Tk(screenName=xvfb.name)
+    current: dict = {"img": None}
+    closed = []
+    try:
+        w = InsideWindow(root, lambda: rec, lambda: current["img"], on_close=lambda: closed.append(True))
+
+        def settle(cond) -> None:
+            wait_for(lambda: (root.update(), cond())[1], timeout=30, interval=0.02, what="the window")
+
+        settle(lambda: w.winfo_viewable())
+        current["img"] = mnist_test.X[0].reshape(28, 28)
+        settle(lambda: w.live is not None)
+        assert [len(a) for a in w.live["hidden"]] == [30, 12]
+        w.unit = 3
+        w._render_unit_detail()  # noqa: SLF001 (as a hover does)
+        settle(lambda: w.later.winfo_ismapped() and w.unit_bars.winfo_ismapped())
+        assert "to the 12 units of layer 2" in w.unit_text.cget("text")
+        for tab in ("units", "sees", "training"):
+            w.notebook.select(TABS.index(tab))
+            settle(lambda tab=tab: w.tab == tab)
+            path = tmp_path / f"{tab}.png"
+            w.save_png(path)
+            if tab == "training":  # no history: nothing to save
+                assert not path.exists() and str(w.save_buttons[tab].cget("state")) == "disabled"
+            else:
+                with Image.open(path) as img:
+                    assert img.width >= 800 and img.height >= 600
+                assert w.saved == str(path)
+        w.close()
+        assert closed == [True] and not w.jobs
+    finally:
+        root.destroy()
