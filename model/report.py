@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -37,6 +37,9 @@ from PIL import Image, ImageDraw
 from model import charts, explain, robustness
 from model.errors import DigitpadError
 from model.fileio import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from model.recognise import Recogniser
 
 MIN_SIZE = (800, 600)
 MISREADS_SHOWN = 60
@@ -91,7 +94,7 @@ def pen_loader(data_dir=None, pen_dir=None) -> Loader | None:
     return load
 
 
-def weights_key(recogniser) -> str:
+def weights_key(recogniser: Recogniser) -> str:
     """SHA-256 (hex, shortened) of the recogniser's network: its Thetas and its model.json."""
     h = hashlib.sha256()
     for t in recogniser.model.thetas:
@@ -219,7 +222,7 @@ def classify_in_chunks(classify: Callable[[np.ndarray], np.ndarray], X: np.ndarr
     return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
 
 
-def compute_confusion(recogniser, name: str, loader: Loader,
+def compute_confusion(recogniser: Recogniser, name: str, loader: Loader,
                       progress: Callable[[int, int], None] | None = None,
                       cancel: threading.Event | None = None, use_cache: bool = True) -> Confusion:
     """Load a set and classify it (or reuse the cached probabilities for these weights and data)."""
@@ -250,7 +253,7 @@ def robustness_sets(data_dir=None, pen_dir=None) -> list[tuple[str, np.ndarray, 
     return sets
 
 
-def compute_robustness(recogniser, data_dir=None, pen_dir=None,
+def compute_robustness(recogniser: Recogniser, data_dir=None, pen_dir=None,
                        progress: Callable[[int, int], None] | None = None,
                        cancel: threading.Event | None = None, use_cache: bool = True) -> dict:
     """Robustness curves for these weights (from the cache when they were computed before)."""
@@ -461,7 +464,7 @@ CAPTIONS = {
 }
 
 
-def write_report(recogniser, out: str | os.PathLike, data_dir=None, pen_dir=None,
+def write_report(recogniser: Recogniser, out: str | os.PathLike, data_dir=None, pen_dir=None,
                  log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Write every view, report.json and index.html into `out`; returns report.json's content."""
     out = Path(out)
@@ -531,7 +534,7 @@ def sort_order(values: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(values), kind="stable")
 
 
-def explain_input(recogniser, image: np.ndarray) -> dict[str, Any]:
+def explain_input(recogniser: Recogniser, image: np.ndarray) -> dict[str, Any]:
     """Everything the live views need for one 28x28 input: activations, push, evidence, probabilities."""
     thetas = recogniser.model.thetas
     probs = np.asarray(recogniser.classify(np.asarray(image).reshape(1, 28, 28))[0], dtype=np.float64)
