@@ -1,4 +1,4 @@
-"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / download.
+"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / report / download.
 
 Every user error (a bad file, a missing data set) is printed as one line
 naming the file and the problem, with exit status 2 and no traceback. Heavy
@@ -161,6 +161,35 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the views of "Inside the network" (PNG), report.json and index.html into --out."""
+    from model.recognise import Recogniser
+    from model.report import write_report
+    from model.weights import load_weights
+
+    recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        _error(f"{out}: exists and is not a folder")
+        return EXIT_USAGE
+    try:
+        report = write_report(recogniser, out, args.data, args.pen_data,
+                              log=lambda s: print(s, file=sys.stderr, flush=True))
+    except OSError as exc:
+        _error(f"{exc.filename or out}: cannot write ({exc.strerror or exc})")
+        return EXIT_USAGE
+    print(f"accuracy  {report['accuracy']:.4f}  ({report['correct']}/{report['n']} MNIST test images)")
+    curves = report["robustness"]
+    for name in curves["sets"]:
+        print(f"robustness on {name}:")
+        for axis in curves["axes"]:
+            points = "  ".join(f"{level:g}: {100 * acc:.1f}%"
+                               for level, acc in zip(axis["levels"], axis["accuracy"][name], strict=True))
+            print(f"  {axis['name']:<10} {points}")
+    print(f"report written to {out}: " + ", ".join(report["files"]))
+    return 0
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Fetch MNIST into the cache (or --dest) with checksum verification."""
     from model import data
@@ -221,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("paths", nargs="+", metavar="PATH", help="PNG/JPEG/BMP/GIF/TIFF image or .json ink")
     r.set_defaults(func=cmd_predict)
+
+    rp = sub.add_parser("report", help="write the network's views (PNG), report.json and index.html")
+    rp.add_argument("--weights", help="weights folder (default: the active weights)")
+    rp.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
+    rp.add_argument("--pen-data", help="pendigits folder (default: beside the MNIST folder)")
+    rp.add_argument("--out", required=True, help="folder to write the report into")
+    rp.set_defaults(func=cmd_report)
 
     d = sub.add_parser("download", help="fetch MNIST into the user cache, checking SHA-256")
     d.add_argument("--dest", help="folder to download into (default: the user cache)")

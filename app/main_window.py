@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 import tkinter as tk
 import traceback
@@ -41,6 +42,7 @@ from model.errors import DigitpadError, NothingToRecognise
 from model.weights import Model, load_weights
 
 if TYPE_CHECKING:
+    from app.inside import InsideWindow
     from app.retrain import RetrainDialog
     from model.recognise import Reading, Recogniser
 
@@ -68,6 +70,7 @@ SHORTCUTS = (
     ("Ctrl+O", "Open an image of digits"),
     ("Ctrl+R", "Retrain the network"),
     ("Ctrl+I", "Model info"),
+    ("Ctrl+Shift+I", "Inside the network"),
     ("F1", "These shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
@@ -175,6 +178,7 @@ class MainWindow:
         self.root = root
         self.state = AppState()
         self.retrain_dialog: RetrainDialog | None = None
+        self.inside_window: InsideWindow | None = None
         self._live_job: str | None = None
         self._resize_job: str | None = None
         self._picture_cache: tuple[tuple, tk.PhotoImage, float, float, float] | None = None
@@ -230,6 +234,8 @@ class MainWindow:
         m.add_command(label="Restore shipped weights", command=self.restore_shipped, underline=2)
         m.add_separator()
         m.add_command(label="Model info", accelerator="Ctrl+I", command=self.show_model_info, underline=6)
+        m.add_command(label="Inside the network…", accelerator="Ctrl+Shift+I", command=self.open_inside,
+                      underline=0)
         bar.add_cascade(label="Model", menu=m, underline=0)
         self.menu_help = m = tk.Menu(bar)
         m.add_command(label="Keyboard shortcuts", accelerator="F1", command=self.show_shortcuts,
@@ -317,6 +323,7 @@ class MainWindow:
             ("<Control-s>", self.save_drawing), ("<Control-S>", self.save_drawing),
             ("<Control-o>", self.open_image), ("<Control-O>", self.open_drawing),
             ("<Control-r>", self.open_retrain), ("<Control-i>", self.show_model_info),
+            ("<Control-I>", self.open_inside),
             ("<Control-q>", self.quit), ("<Control-Q>", self.quit),
             ("<F1>", self.show_shortcuts),
         ):
@@ -615,8 +622,32 @@ class MainWindow:
         self.state.training = training
         self.refresh()
 
+    def open_inside(self) -> None:
+        """Model → Inside the network…: open (or raise) the window that shows the network's views."""
+        from app.inside import InsideWindow
+
+        if self.inside_window is not None and self.inside_window.winfo_exists():
+            self.inside_window.lift()
+            self.inside_window.focus_set()
+            return
+        self.inside_window = InsideWindow(self.root, get_recogniser=lambda: self.state.recogniser,
+                                          get_input=self.current_input, on_close=self._inside_closed,
+                                          on_change=self._write_debug_state)
+        self.refresh()
+
+    def _inside_closed(self) -> None:
+        self.inside_window = None
+        self.refresh()
+
+    def current_input(self):
+        """The 28x28 image the network sees for the selected digit, or None (for the Inside window)."""
+        r, i = self.state.reading, self.state.selected
+        return r.digits[i].image if r is not None and i is not None else None
+
     def quit(self) -> None:
         """Close the window, stopping any training run first."""
+        if self.inside_window is not None:
+            self.inside_window.shutdown()
         if self.retrain_dialog is not None:
             self.retrain_dialog.shutdown()
         self.root.destroy()
@@ -795,6 +826,7 @@ class MainWindow:
         self._menu_state(self.menu_model, "Restore shipped weights",
                          not busy and (s.weights_kind != "shipped" or paths.user_weights_dir().exists()))
         self._menu_state(self.menu_model, "Model info", s.model is not None)
+        self._menu_state(self.menu_model, "Inside the network…", s.model is not None)
 
         # Status bar.
         parts = []
@@ -854,6 +886,9 @@ class MainWindow:
         }
         if self.retrain_dialog is not None and self.retrain_dialog.winfo_exists():
             info["retrain"] = self.retrain_dialog.debug_state()
+        if self.inside_window is not None and self.inside_window.winfo_exists():
+            info["inside"] = self.inside_window.debug_state()
+        info["threads"] = sorted(t.name for t in threading.enumerate())
         return info
 
     def _write_debug_state(self) -> None:

@@ -7,7 +7,9 @@ training stops after the current iteration and returns the best weights so
 far. When a run ends, its test accuracy is shown beside the current model's
 and the user chooses whether to use the new weights; accepted weights are
 saved atomically to the user's weights folder (the shipped ones are never
-touched) and stay in use after a restart.
+touched) and stay in use after a restart. Beside the fields and the progress
+bar, the cost of every iteration is drawn as the run goes (the chart of the
+Training tab of Inside the network, drawn by `model.report`).
 
 Keyboard: Tab moves between the fields, Alt+S starts, Escape cancels a run
 (or closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 POLL_MS = 100
 JOIN_SECONDS = 3.0
+CHART_SIZE = (380, 300)
+"""The live cost chart beside the fields and the progress bar (drawn by model.report, as in the
+Training tab of Inside the network)."""
 
 
 def fmt_secs(s: float) -> str:
@@ -90,6 +95,8 @@ class RetrainDialog(tk.Toplevel):
         self._started = 0.0
         self._poll_job: str | None = None
         self.current_accuracy: float | None = None
+        self.costs: list[float] = []  # the cost after each iteration of the run, for the chart
+        self._chart_drawn = -1
 
         self.v_hidden = tk.StringVar(self, "300")
         self.v_lambda = tk.StringVar(self, "1.0")
@@ -170,6 +177,9 @@ class RetrainDialog(tk.Toplevel):
         for i, b in enumerate((self.b_use, self.b_keep, self.b_start, self.b_cancel)):
             b.grid(row=0, column=i, padx=(6, 0))
 
+        self.chart = tk.Label(f, borderwidth=0, background="white")
+        self.chart.grid(row=0, column=4, rowspan=11, sticky="n", padx=(14, 0))
+
         for seq, fn in (("<Alt-s>", self.start), ("<Alt-S>", self.start),
                         ("<Escape>", self.cancel_or_close),
                         ("<Alt-u>", self.use_new), ("<Alt-U>", self.use_new),
@@ -225,12 +235,24 @@ class RetrainDialog(tk.Toplevel):
             self.progress_label.configure(text="")
         self.status_label.configure(text=self._status_text(),
                                     foreground="#b00020" if self.phase == "failed" else "")
+        self._draw_chart()
         from app.main_window import TrainingState
 
         self.app.training_changed(TrainingState(
             running=self.phase in ("training", "cancelling"),
             iteration=p.iteration if p else 0, max_iter=p.max_iter if p else 0,
             status=self._short_status()))
+
+    def _draw_chart(self) -> None:
+        """Redraw the cost chart when the run has reported new iterations."""
+        if self._chart_drawn == len(self.costs):
+            return
+        from app.pad import photo_from_pil
+        from model.report import live_cost_image
+
+        self._chart_photo = photo_from_pil(live_cost_image(self.costs, CHART_SIZE), master=self)
+        self.chart.configure(image=self._chart_photo)
+        self._chart_drawn = len(self.costs)
 
     def _status_text(self) -> str:
         if self.phase == "failed":
@@ -278,6 +300,7 @@ class RetrainDialog(tk.Toplevel):
             "data": self.data_label.cget("text"),
             "download_enabled": str(self.b_download.cget("state")) == "normal",
             "start_enabled": str(self.b_start.cget("state")) == "normal",
+            "chart_points": self._chart_drawn,
         }
 
     # -- actions --------------------------------------------------------------
@@ -325,6 +348,7 @@ class RetrainDialog(tk.Toplevel):
                      f"max iterations {st.max_iter}, {st.limit} training images"))
         self.cancel_event = threading.Event()
         self.phase, self.error, self.progress, self.result, self.accepted = "training", "", None, None, None
+        self.costs = []
         self._started = time.monotonic()
         self.worker = threading.Thread(target=self._train_worker, args=(config, self.cancel_event),
                                        name="digitpad-train", daemon=True)
@@ -390,6 +414,7 @@ class RetrainDialog(tk.Toplevel):
             kind = msg[0]
             if kind == "progress":
                 self.progress = msg[1]
+                self.costs.append(msg[1].cost)
             elif kind == "trained":
                 self.result, self.phase = msg[1], "done"
                 finished = True

@@ -200,7 +200,7 @@ def run_training(
                               progress=stage_progress, cancel=cancel, init=thetas)
         thetas = result.thetas
         total_iter += result.iterations
-        history["cost"] += [round(c, 6) for c in result.costs]
+        history["cost"] += [float(f"{c:.7g}") for c in result.costs]
         del X, y
         if result.cancelled:
             cancelled = True

@@ -30,7 +30,7 @@ def test_version_matches_pyproject():
     assert r.returncode == 0 and r.stdout.strip() == f"digitpad {version}"
 
 
-@pytest.mark.parametrize("sub", [[], ["train"], ["evaluate"], ["predict"], ["download"]])
+@pytest.mark.parametrize("sub", [[], ["train"], ["evaluate"], ["predict"], ["report"], ["download"]])
 def test_help_everywhere(sub):
     r = run_cli(*sub, "--help")
     assert r.returncode == 0 and "usage: digitpad" in r.stdout

@@ -4,14 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from conftest import MNIST
 
 from model.errors import WeightsError
 from model.evaluate import report
 from model.recognise import Recogniser
 from model.training_run import MemberSpec, TrainConfig, run_committee
 from model.weights import is_weights_folder, load_weights
-
-from conftest import MNIST
 
 
 @pytest.fixture(scope="module")

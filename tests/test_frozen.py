@@ -267,6 +267,32 @@ def test_train_matches_source_install(onedir_exe, tmp_path):
 
 
 @needs_mnist
+def test_report_matches_source_install(onedir_exe, tmp_path):
+    """`digitpad report` works frozen: the same files, numbers and pictures (fonts too) as from source."""
+    from PIL import Image
+
+    before = bundle_listing(onedir_exe)
+    frozen = run_frozen(onedir_exe, "report", "--out", "rep-frozen", cwd=tmp_path,
+                        env=clean_env(tmp_path / "home", XDG_CACHE_HOME=str(tmp_path / "cache-frozen")))
+    assert frozen.returncode == 0, frozen.stderr
+    source = run_cli("report", "--weights", str(WEIGHTS), "--out", str(tmp_path / "rep-source"),
+                     env={"DIGITPAD_HOME": str(tmp_path / "src-home"),
+                          "XDG_CACHE_HOME": str(tmp_path / "cache-source")})
+    assert source.returncode == 0, source.stderr
+    got = json.loads((tmp_path / "rep-frozen" / "report.json").read_text())
+    want = json.loads((tmp_path / "rep-source" / "report.json").read_text())
+    assert got["files"] == want["files"]
+    for key in ("accuracy", "per_class", "confusion", "robustness"):
+        assert got[key] == want[key], key
+    for name in got["files"]:
+        if name.endswith(".png"):
+            with Image.open(tmp_path / "rep-frozen" / name) as a, \
+                    Image.open(tmp_path / "rep-source" / name) as b:
+                assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b)), name
+    assert bundle_listing(onedir_exe) == before, "nothing may be written into the bundle"
+
+
+@needs_mnist
 def test_download_from_a_local_mirror(onedir_exe, tmp_path):
     """`digitpad download` (urllib, gzip, SHA-256 checks) works frozen, from a server on loopback."""
     import functools
@@ -390,6 +416,26 @@ def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples):
         app.wait_state(lambda s: s["strokes"] == n and not s["drawing"], timeout=120, what=f"{n} strokes")
         app.wait_state(lambda s: s["text"] == expected, timeout=120, what=f"the reading {expected!r}")
         assert app.copy_result(expected, timeout=30) == expected
+    finally:
+        status = app.close(timeout=60)
+    assert status == 0, app.stderr()
+    assert "Traceback" not in app.stderr()
+
+
+@needs_mnist
+def test_frozen_inside_window(onedir_exe, xvfb, tmp_path):
+    """Model → Inside the network… opens in the bundle and computes its confusion matrix in the background."""
+    app = start_frozen_app(onedir_exe, xvfb, tmp_path / "home")
+    try:
+        app.wait_ready(timeout=180)
+        app.key("ctrl+shift+i")
+        wid = app.find_window("^Inside the network", timeout=120)
+        app.wait_state(lambda s: s.get("inside", {}).get("tab") == "units", timeout=120, what="the window")
+        app.key("alt+c", wid=wid)
+        st = app.wait_state(lambda s: s["inside"]["confusion"]["status"] == "done", timeout=300,
+                            what="the confusion matrix")
+        assert st["inside"]["confusion"]["matrix_sum"] == 10000
+        app.key("Escape", wid=wid)
     finally:
         status = app.close(timeout=60)
     assert status == 0, app.stderr()

@@ -3,11 +3,10 @@
 import re
 
 import numpy as np
+from conftest import ROOT
 
 from model.evaluate import report
 from model.recognise import Recogniser
-
-from conftest import ROOT
 
 
 def test_shipped_accuracy_is_what_model_json_and_readme_say(shipped, mnist_test):

@@ -7,7 +7,6 @@ import sys
 import venv
 
 import pytest
-
 from conftest import ROOT, WEIGHTS, run_cli
 
 
