@@ -476,8 +476,8 @@ class InsideWindow(tk.Toplevel):
 
     def _render_training(self) -> None:
         rec = self.recogniser
-        meta = rec.model.meta if rec is not None else {}
-        if not report.has_history(meta):
+        history = report.history_of(rec.model) if rec is not None else None
+        if history is None:
             img = Image.new("RGB", self._canvas_size("training"), "white")
             charts.text(ImageDraw.Draw(img), (20, 20),
                         "These weights carry no training history: they were trained before Digitpad "
@@ -486,10 +486,8 @@ class InsideWindow(tk.Toplevel):
             self._show(self.canvases["training"], "training", img)
             self.status_labels["training"].configure(text="")
             return
-        h = meta["history"]
         self._show(self.canvases["training"], "training",
-                   report.training_image(h, f"Training: {len(h['cost'])} iterations",
-                                         self._canvas_size("training")))
+                   report.training_image(*history, self._canvas_size("training")))
         self.status_labels["training"].configure(text=f"From {rec.model.source}/model.json.")
 
     def _render_robustness(self) -> None:
@@ -534,11 +532,10 @@ class InsideWindow(tk.Toplevel):
                 img = charts.side_by_side([img, self._gallery_image(conf, 6)])
             return img
         if tab == "training":
-            ok = report.has_history(rec.model.meta)
-            if check or not ok:
-                return ok
-            h = rec.model.meta["history"]
-            return report.training_image(h, f"Training: {len(h['cost'])} iterations")
+            history = report.history_of(rec.model)
+            if check or history is None:
+                return history is not None
+            return report.training_image(*history)
         if tab == "robustness":
             if check or not self.robust:
                 return bool(self.robust)
@@ -766,7 +763,7 @@ class InsideWindow(tk.Toplevel):
                 "gallery": (len(conf.cell(*self.conf_selected)) if conf and self.conf_selected else None),
                 "error": self.errors.get(f"confusion:{self.v_set.get()}"),
             },
-            "training": {"history": bool(self.recogniser and report.has_history(self.recogniser.model.meta))},
+            "training": {"history": bool(self.recogniser and report.history_of(self.recogniser.model))},
             "robustness": {"status": self.status["robustness"],
                            "progress": list(self.progress.get("robustness", (0, 0))),
                            "error": self.errors.get("robustness")},

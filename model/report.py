@@ -398,6 +398,26 @@ def has_history(meta: dict) -> bool:
     return isinstance(h, dict) and bool(h.get("cost"))
 
 
+def history_of(model) -> tuple[dict, str] | None:
+    """(history, chart heading) of a model's training, or None when none was recorded.
+
+    A committee shows the last member that carries a history (members trained
+    before histories were recorded carry none), named in the heading.
+    """
+    if has_history(model.meta):
+        h = model.meta["history"]
+        return h, f"Training: {len(h['cost'])} iterations"
+    if model.members:
+        for i in reversed(range(len(model.members))):
+            member = model.members[i]
+            if has_history(member.meta):
+                h = member.meta["history"]
+                name = member.source.name if member.source else f"member {i + 1}"
+                kind = f"{member.layout}" + (", deskewed" if member.deskew else "")
+                return h, f"Training of committee {name} ({kind}): {len(h['cost'])} iterations"
+    return None
+
+
 ACCURACY_KEYS = (
     ("validation_accuracy", "MNIST validation"),
     ("pen_holdout_accuracy", "pen, held-out writers"),
@@ -487,9 +507,9 @@ def write_report(recogniser: Recogniser, out: str | os.PathLike, data_dir=None, 
     put("confusion.png", confusion_image(conf)[0])
     put("misreads.png", misreads_image(conf))
     put("robustness.png", robustness_image(robust))
-    if has_history(model.meta):
-        put("training.png", training_image(model.meta["history"],
-                                           f"Training: {len(model.meta['history']['cost'])} iterations"))
+    history = history_of(model)
+    if history is not None:
+        put("training.png", training_image(*history))
     report = {
         "weights": str(model.source) if model.source else None,
         "layer_sizes": list(model.layout.sizes),
