@@ -280,7 +280,8 @@ def run_committee(
     committee and its averaged accuracies.
     """
     t0 = time.perf_counter()
-    total = config.max_iter * len(members)
+    total = [config.max_iter * len(members)]  # iterations this run trains (reused members excluded)
+    trained = [0]
     results: list[tuple[str, RunResult, MemberSpec]] = []
     staging = out.parent / f".{out.name}.members" if out is not None else None
     for i, spec in enumerate(members):
@@ -289,17 +290,20 @@ def run_committee(
             + (", deskewed" if spec.deskew else "") + f", {spec.pen_copies} pen copies")
         cfg = replace(config, hidden=list(spec.hidden), deskew=spec.deskew, pen_copies=spec.pen_copies)
 
-        def member_progress(p: _train.Progress, offset=i * config.max_iter) -> None:
+        def member_progress(p: _train.Progress) -> None:
             if progress:
-                progress(_train.Progress(offset + p.iteration, total, p.cost, time.perf_counter() - t0))
+                elapsed = time.perf_counter() - t0
+                progress(_train.Progress(trained[0] + p.iteration, total[0], p.cost, elapsed))
 
         finished = _finished_member(staging / name, cfg) if staging else None
         if finished is not None:
             log(f"committee member {i + 1}: reusing the finished weights in {staging / name} "
                 f"(trained with these very settings and data)")
             result = finished
+            total[0] -= config.max_iter
         else:
             result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log)
+            trained[0] += config.max_iter
         results.append((name, result, spec))
         if result.cancelled:
             break

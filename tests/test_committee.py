@@ -77,3 +77,27 @@ def test_broken_committees_give_one_line(committee, tmp_path):
     (broken / "model.json").write_text("[" * 100_000)
     with pytest.raises(WeightsError, match="not valid JSON"):
         load_weights(broken)
+
+
+def test_a_stopped_run_resumes_with_finished_members_and_retrains_changed_ones(committee, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    out, _ = committee
+    staging = tmp_path / ".w.members"
+    shutil.copytree(out / "member1", staging / "member1")
+    config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
+                         stages=2, augment=1, command="test")
+    members = [MemberSpec((24,)), MemberSpec((16,), deskew=True)]
+    lines: list[str] = []
+    run_committee(config, members, tmp_path / "w", log=lines.append)
+    assert any("committee member 1: reusing" in line for line in lines)
+    again = load_weights(tmp_path / "w")
+    for a, b in zip(again.networks, load_weights(out).networks, strict=True):
+        for ta, tb in zip(a.thetas, b.thetas, strict=True):  # the same bytes as a full run
+            np.testing.assert_array_equal(ta, tb)
+    # a member trained with other settings is not reused
+    shutil.copytree(out / "member1", staging / "member1")
+    lines.clear()
+    run_committee(replace(config, seed=3), members[:1], tmp_path / "w3", log=lines.append)
+    assert not any("reusing" in line for line in lines)
