@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import WeightsError
-from model.fileio import atomic_write_bytes
+from model.fileio import atomic_write_bytes, read_json
 from model.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
 
 META_FILE = "model.json"
@@ -139,10 +139,7 @@ def load_weights(folder: str | os.PathLike, use_cache: bool = True) -> Model:
     meta: dict[str, Any] = {}
     meta_path = folder / META_FILE
     if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WeightsError(f"{meta_path}: not valid JSON ({exc})") from None
+        meta = read_json(meta_path, WeightsError)
         if not isinstance(meta, dict):
             raise WeightsError(f"{meta_path}: expected a JSON object")
         sizes = meta.get("layer_sizes")
