@@ -148,8 +148,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    """Fetch MNIST into the cache (or --dest) with checksum verification."""
-    from model import data
+    """Fetch MNIST and the pen digits into the cache (or --dest) with checksum verification."""
+    from model import data, pendigits
 
     def progress(name: str, done: int, total: int) -> None:
         pct = f"{100 * done / total:5.1f}%" if total else f"{done} bytes"
@@ -159,6 +159,9 @@ def cmd_download(args: argparse.Namespace) -> int:
     mirrors = tuple(args.mirror) if args.mirror else data.MIRRORS
     folder = data.download(args.dest, mirrors=mirrors, progress=progress)
     print(f"MNIST ready in {folder}")
+    pen_mirrors = tuple(args.mirror) if args.mirror else pendigits.MIRRORS
+    pen = pendigits.download(pendigits.default_pen_dir(folder), mirrors=pen_mirrors, progress=progress)
+    print(f"Pen digits ready in {pen.parent}")
     return 0
 
 
@@ -204,8 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", metavar="PATH", help="PNG/JPEG/BMP/GIF/TIFF image or .json ink")
     r.set_defaults(func=cmd_predict)
 
-    d = sub.add_parser("download", help="fetch MNIST into the user cache, checking SHA-256")
-    d.add_argument("--dest", help="folder to download into (default: the user cache)")
+    d = sub.add_parser("download", help="fetch MNIST and the UCI pen digits into the user cache, "
+                                        "checking SHA-256")
+    d.add_argument("--dest", help="MNIST folder to download into (default: the user cache); the pen "
+                                  "digits go to pendigits-train beside it")
     d.add_argument("--mirror", action="append", help="base URL to fetch from (repeatable)")
     d.set_defaults(func=cmd_download)
     return p

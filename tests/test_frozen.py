@@ -275,7 +275,11 @@ def test_download_from_a_local_mirror(onedir_exe, tmp_path):
 
     if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip("needs the gzipped MNIST files to serve")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MNIST))
+    served = tmp_path / "mirror"  # MNIST and the pen digits' .Z side by side, as one mirror
+    served.mkdir()
+    for f in [*MNIST.glob("*.gz"), PEN_FILE.parent / "pendigits-orig.tra.Z"]:
+        (served / f.name).symlink_to(f)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -287,9 +291,10 @@ def test_download_from_a_local_mirror(onedir_exe, tmp_path):
         server.shutdown()
         server.server_close()
     assert r.returncode == 0, r.stderr
-    assert "MNIST ready" in r.stdout
+    assert "MNIST ready" in r.stdout and "Pen digits ready" in r.stdout
     for name in ("t10k-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
         assert (tmp_path / "got" / name).read_bytes() == (MNIST / name).read_bytes()
+    assert (tmp_path / "pendigits-train" / "pendigits-orig.tra").read_bytes() == PEN_FILE.read_bytes()
 
 
 def test_clean_environment_and_other_cwd(exe, inputs, tmp_path):
