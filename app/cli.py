@@ -38,18 +38,18 @@ def _weights_dir(arg: str | None) -> Path:
     return Path(arg) if arg else paths.active_weights_dir()
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train a network and write its weights folder."""
-    from model.layout import Layout, parse_hidden
-    from model.training_run import TrainConfig, run_training
+def train_config(args: argparse.Namespace, command: str):
+    """The `TrainConfig` of parsed `digitpad train` arguments (ValueError for bad layer sizes).
 
-    try:
-        hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
-        Layout.with_hidden(hidden)
-    except ValueError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    config = TrainConfig(
+    Shared by `cmd_train` and the Retrain dialog's Full recipe, which parses the shipped
+    model's recorded command with this same parser.
+    """
+    from model.layout import Layout, parse_hidden
+    from model.training_run import TrainConfig
+
+    hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
+    Layout.with_hidden(hidden)
+    return TrainConfig(
         hidden=hidden,
         lam=args.lam,
         max_iter=args.max_iter,
@@ -62,8 +62,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         augment=args.augment,
         stages=args.stages,
         validation=args.validation,
-        command=" ".join(["digitpad", *sys.argv[1:]]),
+        command=command,
     )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a network and write its weights folder."""
+    from model.training_run import run_training
+
+    try:
+        config = train_config(args, " ".join(["digitpad", *sys.argv[1:]]))
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
     cancel = threading.Event()
 
     def on_sigint(signum, frame):

@@ -107,8 +107,13 @@ def run_training(
     progress: Callable[[_train.Progress], None] | None = None,
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
+    extra: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> RunResult:
-    """Train as `config` says; write the weights folder to `out` (if given)."""
+    """Train as `config` says; write the weights folder to `out` (if given).
+
+    `extra` = (X, y, name) adds more training rows (the user's own samples, from the
+    Retrain dialog); they are recorded in model.json under ``data[name]``.
+    """
     layout = Layout.with_hidden(config.hidden)
     train_split = load_mnist("train", config.data_dir)
     test_split = load_mnist("test", config.data_dir)
@@ -141,6 +146,12 @@ def run_training(
         sources["pendigits"] = {"file": str(pen_path), "sha256": sha256_of(pen_path)}
         if val_s:
             pen_val = pendigits.render_samples(val_s)
+
+    if extra is not None and len(extra[1]):
+        X_base = np.concatenate([X_base, np.asarray(extra[0], dtype=X_base.dtype).reshape(-1, 784)])
+        y_base = np.concatenate([y_base, np.asarray(extra[1], dtype=y_base.dtype)])
+        sources[extra[2]] = {"rows": int(len(extra[1]))}
+        log(f"{extra[2]}: {len(extra[1])} rows added")
 
     data = _RunData(X_base, y_base, n_mnist, test_split, sources, X_val, y_val, holdout, pen_val)
     stages = max(1, config.stages)
