@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__, paths
 from app.pad import PEN_WIDTH, Pad, photo_from_gray, photo_from_pil
+from app.teaching import TeachingMixin
 from model.errors import DigitpadError, NothingToRecognise
 from model.weights import Model, load_weights
 
@@ -68,6 +69,8 @@ SHORTCUTS = (
     ("Ctrl+O", "Open an image of digits"),
     ("Ctrl+R", "Retrain the network"),
     ("Ctrl+I", "Model info"),
+    ("0 … 9", "Correct the selected digit (it is kept as your sample)"),
+    ("Ctrl+T", "Teach my handwriting"),
     ("F1", "These shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
@@ -168,7 +171,7 @@ def load_initial_model() -> tuple[Model | None, str, str]:
     return None, "none", "\n\n".join(warnings)
 
 
-class MainWindow:
+class MainWindow(TeachingMixin):
     """The Digitpad window: a pad, the live result and the menus."""
 
     def __init__(self, root: tk.Tk):
@@ -180,6 +183,7 @@ class MainWindow:
         self._picture_cache: tuple[tuple, tk.PhotoImage, float, float, float] | None = None
         self._preview_key: object = None
         self._debug_path = os.environ.get("DIGITPAD_DEBUG_STATE") or None
+        self._init_teaching()
         root.title(TITLE)
         root.report_callback_exception = self.report_exception
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -228,6 +232,8 @@ class MainWindow:
         m.add_command(label="Retrain…", accelerator="Ctrl+R", command=self.open_retrain, underline=0)
         m.add_command(label="Load weights…", command=self.load_weights_dialog, underline=0)
         m.add_command(label="Restore shipped weights", command=self.restore_shipped, underline=2)
+        m.add_separator()
+        self._build_teach_menu(m)
         m.add_separator()
         m.add_command(label="Model info", accelerator="Ctrl+I", command=self.show_model_info, underline=6)
         bar.add_cascade(label="Model", menu=m, underline=0)
@@ -319,14 +325,21 @@ class MainWindow:
             ("<Control-r>", self.open_retrain), ("<Control-i>", self.show_model_info),
             ("<Control-q>", self.quit), ("<Control-Q>", self.quit),
             ("<F1>", self.show_shortcuts),
+            ("<Control-t>", self.open_teach), ("<Control-T>", self.open_teach),
         ):
             r.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
+        for d in range(10):
+            for seq in (f"<Key-{d}>", f"<KP_{d}>"):
+                r.bind(seq, lambda e, d=d: (self.correct_selected(d), "break")[1])
+        self.pad.bind("<Button-3>", self._pad_menu)
 
     # -- model ----------------------------------------------------------------
     def set_model(self, model: Model | None, kind: str) -> None:
         """Use `model` from now on (None: recognition off) and re-read the pad."""
         from model.recognise import Recogniser
 
+        if kind == "retrained" and model is not None and "adapted_from" in model.meta:
+            kind = "adapted"
         self.state.model = model
         self.state.recogniser = Recogniser(model) if model is not None else None
         self.state.weights_kind = kind
@@ -375,6 +388,7 @@ class MainWindow:
             messagebox.showerror("Cannot load weights", str(exc), parent=self.root)
             return
         self.set_model(model, "shipped")
+        self.learner.reset()
         self.state.note = "Shipped weights restored"
         self.refresh()
 
@@ -453,6 +467,7 @@ class MainWindow:
         else:
             try:
                 s.reading = s.recogniser.read_strokes(s.all_strokes())
+                s.reading = self.corrector.apply(s.reading, s.strokes, s.version)
                 s.message = ""
             except NothingToRecognise:
                 s.message = EMPTY_MESSAGE
@@ -619,6 +634,7 @@ class MainWindow:
         """Close the window, stopping any training run first."""
         if self.retrain_dialog is not None:
             self.retrain_dialog.shutdown()
+        self._shutdown_teaching()
         self.root.destroy()
 
     # -- information ----------------------------------------------------------
@@ -629,7 +645,7 @@ class MainWindow:
             return "No weights are loaded."
         meta = m.meta
         kinds = {"shipped": "shipped with Digitpad", "retrained": "your retrained weights",
-                 "loaded": "loaded for this session"}
+                 "loaded": "loaded for this session", "adapted": "adapted to your handwriting"}
         lines = [
             f"Layers: {m.layout}  ({m.layout.n_params:,} weights)",
             f"Weights: {m.source}  ({kinds.get(self.state.weights_kind, self.state.weights_kind)})",
@@ -795,6 +811,9 @@ class MainWindow:
         self._menu_state(self.menu_model, "Restore shipped weights",
                          not busy and (s.weights_kind != "shipped" or paths.user_weights_dir().exists()))
         self._menu_state(self.menu_model, "Model info", s.model is not None)
+        self._menu_state(self.menu_model, "Teach my handwriting…", s.model is not None)
+        self._menu_state(self.menu_model, "Adapt to my samples…",
+                         s.model is not None and self.n_samples > 0 and not self.learner.status.running)
 
         # Status bar.
         parts = []
@@ -807,6 +826,8 @@ class MainWindow:
             parts.append(f"Training: iteration {s.training.iteration}/{s.training.max_iter}")
         elif s.training.status:
             parts.append(s.training.status)
+        if self.learner.status.text:
+            parts.append(self.learner.status.text)
         if s.note:
             parts.append(s.note)
         self.status.configure(text="   ·   ".join(parts))
@@ -854,6 +875,7 @@ class MainWindow:
         }
         if self.retrain_dialog is not None and self.retrain_dialog.winfo_exists():
             info["retrain"] = self.retrain_dialog.debug_state()
+        info.update(self._teaching_debug_state())
         return info
 
     def _write_debug_state(self) -> None:

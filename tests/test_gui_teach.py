@@ -85,3 +85,101 @@ def test_retrain_recipes_and_comparison(xvfb, tmp_path, pen_samples):
     finally:
         assert app.close() == 0
     assert "Traceback" not in (home / "app-stderr.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def recogniser():
+    from model.recognise import Recogniser
+    from model.weights import load_weights
+
+    return Recogniser(load_weights(WEIGHTS))
+
+
+def _read(recogniser, strokes):
+    from gui_driver import as_drawn
+
+    return recogniser.read_strokes(as_drawn(strokes))
+
+
+def _misread(pen_samples, recogniser, n):
+    """`n` pen digits (one per writer) that the shipped weights read as one wrong digit."""
+    found, writers = [], set()
+    for p in pen_samples:
+        if p.writer in writers:
+            continue
+        r = _read(recogniser, p.strokes)
+        if len(r.digits) == 1 and r.text != str(p.label):
+            found.append(p)
+            writers.add(p.writer)
+            if len(found) == n:
+                return found
+    pytest.fail("the shipped weights read too many pen digits right for this test")
+
+
+def _samples_on_disk(home):
+    from model.samples import SampleStore, samples_dir
+
+    samples, warnings = SampleStore(samples_dir(home)).load()
+    assert not warnings
+    return samples
+
+
+def test_correct_with_a_key_and_the_right_click_menu_then_learn(xvfb, tmp_path, pen_samples, recogniser):
+    home = tmp_path / "home"
+    home.mkdir()
+    wrong = _misread(pen_samples, recogniser, 3)
+    app = App(xvfb, home, extra_env=APP_ENV)
+    try:
+        app.wait_ready()
+        # 1: a digit key corrects the last digit written.
+        p = wrong[0]
+        st = app.draw_and_wait(p.strokes)
+        assert st["text"] != str(p.label)
+        app.key(str(p.label))
+        st = app.wait_state(lambda s: s["text"] == str(p.label) and s["n_samples"] == 1,
+                            what="the corrected answer")
+        assert st["corrected"] and st["learn"]["pending"] == 1 and not st["learn"]["running"]
+        (sample,) = _samples_on_disk(home)
+        assert sample.label == str(p.label) and sample.source == "correction"
+        assert len(sample.ink.strokes) == len(p.strokes)
+        app.key("Escape")
+        app.wait_state(lambda s: s["strokes"] == 0, what="a clear pad")
+        # 2: the right-click menu on the digit; a digit key picks the entry.
+        p = wrong[1]
+        st = app.draw_and_wait(p.strokes)
+        x0, y0, x1, y1 = st["boxes"][0]
+        pad = st["pad"]
+        app.xdo("mousemove", str(round(pad["x"] + (x0 + x1) / 2)), str(round(pad["y"] + (y0 + y1) / 2)),
+                "click", "3")
+        menu = app.find_window("")  # the posted menu is the newest visible window of the app
+        app.xdo("key", "--window", menu, str(p.label), check=False)
+        st = app.wait_state(lambda s: s["text"] == str(p.label) and s["n_samples"] == 2,
+                            what="the correction from the menu")
+        app.key("Escape")
+        app.wait_state(lambda s: s["strokes"] == 0, what="a clear pad")
+        # 3: the third correction starts adapting in the background; the window stays usable.
+        p = wrong[2]
+        app.draw_and_wait(p.strokes)
+        app.key(str(p.label))
+        st = app.wait_state(lambda s: s["learn"]["running"] or s["learn"]["last"], what="adapting to start")
+        st = app.wait_state(lambda s: s["learn"]["last"] is not None, timeout=600, what="adapting to end")
+        last = st["learn"]["last"]
+        assert last["samples_before"] == 0.0  # all three were misread
+        assert last["samples_fit"] > 0  # it learned what it was told
+        # It switches only if the held-out check digits lost at most 1 point (the rule, either way).
+        assert last["improves"] == (last["check_after"] >= last["check_before"] - 0.01)
+        if last["improves"]:
+            assert st["weights_kind"] == "adapted"
+            assert "Adapted to 3 of your corrections" in st["learn"]["text"]
+            meta = json.loads((home / "weights" / "model.json").read_text())
+            assert meta["adapt"]["n_samples"] == 3 and "adapted_from" in meta
+        else:
+            assert st["weights_kind"] == "shipped" and not (home / "weights").exists()
+            assert "kept the current weights" in st["learn"]["text"]
+        # The window answered all along, and the next digit is read as usual.
+        app.key("Escape")
+        st = app.wait_state(lambda s: s["strokes"] == 0, what="a clear pad")
+        assert st["learn"]["pending"] == 0
+    finally:
+        assert app.close() == 0
+    assert "Traceback" not in (home / "app-stderr.log").read_text()
