@@ -1,4 +1,4 @@
-"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / download.
+"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / adapt / download.
 
 Every user error (a bad file, a missing data set) is printed as one line
 naming the file and the problem, with exit status 2 and no traceback. Heavy
@@ -158,6 +158,83 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """Adapt the weights to labelled samples (files, folders, else the user's samples) and save them."""
+    from app import paths
+    from model import adapt, samples
+    from model.data import load_mnist
+    from model.errors import DataError
+    from model.replay import load_replay, replay_path
+    from model.weights import load_weights, save_weights
+
+    model = load_weights(_weights_dir(args.weights))
+    if args.paths:
+        found, warnings = samples.load_samples(args.paths)
+        where = "the files given"
+    else:
+        folder = samples.samples_dir()
+        found, warnings = samples.SampleStore(folder).load()
+        where = str(folder)
+    X, y, groups = samples.training_arrays(found, warnings=warnings)
+    for w in warnings:
+        _error(w)
+    if len(y) == 0:
+        _error(f"no usable labelled samples in {where}: nothing to adapt to")
+        return EXIT_USAGE
+    replay = load_replay(replay_path(paths.resource_root()))
+    print(f"adapting {model.source} ({model.layout}) to {len(y)} digits from {len(found)} samples "
+          f"({len(set(groups.tolist()))} rounds), with {len(replay):,} replay digits", flush=True)
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nstopping: nothing will be written (Ctrl+C again to abort)...", file=sys.stderr)
+
+    tty = sys.stderr.isatty()
+
+    def progress(p) -> None:
+        if tty:
+            print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {_fmt_secs(p.elapsed)}",
+                  end="", file=sys.stderr, flush=True)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = adapt.adapt(model.thetas, X, y, replay=replay, seed=args.seed, groups=groups,
+                             base_meta=model.meta, progress=progress, should_stop=cancel)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if tty:
+        print(file=sys.stderr)
+    if result.cancelled:
+        _error("adapting cancelled: no weights were written")
+        return 130
+    meta = adapt.adapted_meta(model.meta, model.source, result, replay, n_files=len(found))
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{100 * v:.2f}%"
+
+    est = f"{result.folds}-fold estimate by round" if result.after is not None else "too few to hold any out"
+    print(f"your samples ({est}): {pct(result.before)} -> {pct(result.after)}")
+    try:
+        test = load_mnist("test", args.data)
+    except DataError as exc:
+        print(f"MNIST test: not measured ({exc})")
+    else:
+        before_test = float((adapt.predict(model.thetas, test.X) == test.y).mean())
+        after_test = float((adapt.predict(result.thetas, test.X) == test.y).mean())
+        meta["test_accuracy"] = after_test
+        print(f"MNIST test: {pct(before_test)} -> {pct(after_test)}")
+    print(f"adapted in {result.seconds:.1f} s ({result.iters} iterations on {result.n_train:,} images"
+          + (f", {result.folds} more adaptations for the estimate" if result.folds else "") + ")")
+    out = Path(args.out) if args.out else paths.user_weights_dir()
+    save_weights(out, result.thetas, meta)
+    active = " (now the active weights)" if out == paths.user_weights_dir() else ""
+    print(f"weights written to {out}{active}")
+    return 0
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Fetch MNIST and the pen digits into the cache (or --dest) with checksum verification."""
     from model import data, pendigits
@@ -217,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("paths", nargs="+", metavar="PATH", help="PNG/JPEG/BMP/GIF/TIFF image or .json ink")
     r.set_defaults(func=cmd_predict)
+
+    a = sub.add_parser("adapt", help="adapt the weights to labelled samples of your handwriting")
+    a.add_argument("--weights", help="weights to start from (default: the active weights)")
+    a.add_argument("--out", help="weights folder to write (default: the user data folder's, then active)")
+    a.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    a.add_argument("--data", help="MNIST folder for the test figure (default: $DIGITPAD_DATA)")
+    a.add_argument("paths", nargs="*", metavar="PATH",
+                   help="labelled ink files or folders of them (default: your samples)")
+    a.set_defaults(func=cmd_adapt)
 
     d = sub.add_parser("download", help="fetch MNIST and the UCI pen digits into the user cache, "
                                         "checking SHA-256")
