@@ -48,7 +48,7 @@ class TeachingMixin:
         m.add_command(label="Teach my handwriting…", accelerator="Ctrl+T", command=self.open_teach,
                       underline=0)
         m.add_command(label="Adapt to my samples…", command=self.open_adapt, underline=0)
-        m.add_command(label="My samples…", command=self.open_samples, underline=3)
+        m.add_command(label="My samples…", command=self.open_samples, underline=1)
         m.add_checkbutton(label="Learn from corrections", variable=self.v_learn, underline=11,
                           command=self._learn_toggled)
         self.digit_menu = dm = tk.Menu(self.root, tearoff=False)

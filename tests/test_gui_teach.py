@@ -183,3 +183,106 @@ def test_correct_with_a_key_and_the_right_click_menu_then_learn(xvfb, tmp_path, 
     finally:
         assert app.close() == 0
     assert "Traceback" not in (home / "app-stderr.log").read_text()
+
+
+def _draw_on(app, origin, strokes, scale=0.8, centre=(180.0, 140.0)):
+    """Drag the mouse along pen strokes (560x320 canvas coordinates) on a pad at `origin`."""
+    ox, oy = origin
+    for s in strokes:
+        pts = [(round(ox + (x - 280) * scale + centre[0]), round(oy + (y - 160) * scale + centre[1]))
+               for x, y in s]
+        args = ["mousemove", str(pts[0][0]), str(pts[0][1]), "sleep", "0.03", "mousedown", "1"]
+        for x, y in pts[1:]:
+            args += ["mousemove", str(x), str(y), "sleep", "0.004"]
+        args += ["sleep", "0.02", "mouseup", "1", "sleep", "0.02"]
+        app.xdo(*args)
+
+
+def test_teach_a_round_adapt_restart_my_samples_restore(xvfb, tmp_path, pen_samples):
+    home = tmp_path / "home"
+    home.mkdir()
+    writer = [p for p in pen_samples if p.writer == 27]
+    app = App(xvfb, home, extra_env=APP_ENV)
+    try:
+        app.wait_ready()
+        app.key("ctrl+t")
+        dialog = app.find_window("^Teach my handwriting")
+        st = app.wait_state(lambda s: "teach" in s, what="the Teach dialog")
+        t = st["teach"]
+        assert t["rounds"] == 3 and t["current"] == [0, 0] and "Write a 0" in t["prompt"]
+        assert not t["adapt_adapt_enabled"]
+        origin = (t["pad"]["x"], t["pad"]["y"])
+        for d in range(10):
+            p = next(p for p in writer if p.label == d)
+            _draw_on(app, origin, p.strokes)
+            n = len(p.strokes)
+            app.wait_state(lambda s, n=n: s["teach"]["strokes"] == n and not s["teach"]["drawing"],
+                           what=f"the strokes of {d}")
+            app.key("Return", wid=dialog)
+            app.wait_state(lambda s, d=d: len(s["teach"]["filled"]) == d + 1, what=f"cell {d} filled")
+        st = app.state()
+        assert st["teach"]["current"] == [1, 0] and "round 2 of 3" in st["teach"]["prompt"]
+        assert st["n_samples"] == 10
+        assert sorted(s.label for s in _samples_on_disk(home)) == [str(d) for d in range(10)]
+        # Redo a cell: click it, write again; the new sample replaces the old one.
+        redo = [p for p in writer if p.label == 4][1]
+        old_file = st["teach"]["cell_files"]["0,4"]
+        x, y = st["teach"]["cells"]["0,4"]
+        app.xdo("mousemove", str(x), str(y), "click", "1")
+        app.wait_state(lambda s: s["teach"]["current"] == [0, 4] and "again" in s["teach"]["prompt"],
+                       what="cell 0,4 chosen")
+        _draw_on(app, origin, redo.strokes)
+        app.wait_state(lambda s: s["teach"]["strokes"] == len(redo.strokes), what="strokes")
+        app.key("Return", wid=dialog)
+        st = app.wait_state(lambda s: s["teach"]["cell_files"]["0,4"] != old_file, what="the redone cell")
+        on_disk = {s.path.name: s.label for s in _samples_on_disk(home)}
+        assert len(on_disk) == 10 and old_file not in on_disk
+        assert on_disk[st["teach"]["cell_files"]["0,4"]] == "4"
+        assert st["teach"]["current"] == [1, 0]
+        # Adapt, with progress, then use the new weights.
+        app.key("alt+a", wid=dialog)
+        st = app.wait_state(lambda s: s["teach"]["adapt_phase"] == "done", timeout=600, what="adapting")
+        out = st["teach"]["adapt_outcome"]
+        assert out["n_samples"] == 10 and not out["cancelled"]
+        assert out["samples_after"] is not None and out["mnist_after"] is not None
+        text = st["teach"]["adapt_text"]
+        assert "Your samples (10 digits)" in text and "MNIST test" in text
+        app.key("alt+u", wid=dialog)
+        st = app.wait_state(lambda s: s["weights_kind"] == "adapted", what="the adapted weights in use")
+        meta = json.loads((home / "weights" / "model.json").read_text())
+        assert meta["adapt"]["n_samples"] == 10 and meta["test_accuracy"] == out["mnist_after"]
+        app.key("Escape", wid=dialog)
+        app.wait_state(lambda s: "teach" not in s, what="the dialog to close")
+    finally:
+        assert app.close() == 0
+    again = App(xvfb, home, extra_env=APP_ENV)
+    try:
+        st = again.wait_ready()
+        assert st["weights_kind"] == "adapted" and st["weights"] == str(home / "weights")
+        assert st["n_samples"] == 10
+        # Model → My samples… (Alt+M, Y): select the first sample with the arrow key, delete it.
+        again.key("alt+m")
+        again.key("y")
+        samples_win = again.find_window("^My samples")
+        st = again.wait_state(lambda s: "samples_dialog" in s, what="My samples")
+        assert st["samples_dialog"]["count"] == 10
+        assert st["samples_dialog"]["groups"] == {str(d): 1 for d in range(10)}
+        again.key("Right", wid=samples_win)
+        st = again.wait_state(lambda s: s["samples_dialog"]["selected"], what="a selection")
+        gone = st["samples_dialog"]["selected"]
+        again.key("Delete", wid=samples_win)
+        st = again.wait_state(lambda s: s["samples_dialog"]["count"] == 9 and s["n_samples"] == 9,
+                              what="one sample fewer")
+        assert gone not in {s.path.name for s in _samples_on_disk(home)}
+        again.key("Escape", wid=samples_win)
+        again.wait_state(lambda s: "samples_dialog" not in s, what="My samples to close")
+        # Model → Restore shipped weights: the adapted weights go, the samples stay.
+        again.key("alt+m")
+        again.key("s")
+        confirm = again.find_window("^Restore shipped weights$")
+        again.key("Return", wid=confirm)
+        st = again.wait_state(lambda s: s["weights_kind"] == "shipped", what="the shipped weights")
+        assert not (home / "weights").exists() and st["n_samples"] == 9
+    finally:
+        assert again.close() == 0
+    assert "Traceback" not in (home / "app-stderr.log").read_text()
