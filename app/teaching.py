@@ -51,6 +51,7 @@ class TeachingMixin:
         m.add_command(label="My samples…", command=self.open_samples, underline=1)
         m.add_checkbutton(label="Learn from corrections", variable=self.v_learn, underline=11,
                           command=self._learn_toggled)
+        m.configure(postcommand=self.samples_changed)  # samples may have come from elsewhere
         self.digit_menu = dm = tk.Menu(self.root, tearoff=False)
         dm.add_command(label="This digit is…", state=tk.DISABLED)
         for d in range(10):

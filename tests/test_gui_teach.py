@@ -286,3 +286,60 @@ def test_teach_a_round_adapt_restart_my_samples_restore(xvfb, tmp_path, pen_samp
     finally:
         assert again.close() == 0
     assert "Traceback" not in (home / "app-stderr.log").read_text()
+
+
+def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_samples, recogniser):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "samples").write_text("a file where the samples folder should be")
+    p = _misread(pen_samples, recogniser, 1)[0]
+    app = App(xvfb, home, extra_env=APP_ENV)
+    try:
+        app.wait_ready()
+        st = app.draw_and_wait(p.strokes)
+        app.key(str(p.label))
+        err = app.find_window("^Cannot keep the sample$")
+        st = app.wait_state(lambda s: s["text"] == str(p.label), what="the answer corrected all the same")
+        app.key("Return", wid=err)
+        assert (home / "samples").read_text().startswith("a file")  # nothing of it lost
+        (home / "samples").unlink()
+        _store_samples(home, pen_samples, writer=28, per_digit=1)
+        (home / "samples" / "damaged.json").write_text("[" * 100_000)
+        app.key("Escape")
+        app.key("1")  # corrections without a digit on the pad: a note, nothing stored
+        st = app.wait_state(lambda s: "Write a digit first" in s["note"], what="the note")
+        # Model → Adapt to my samples… (Alt+M, A) starts at once; Escape cancels: nothing changes.
+        app.key("alt+m")
+        app.key("a")
+        dialog = app.find_window("^Adapt")
+        app.wait_state(lambda s: s.get("adapt", {}).get("phase") == "running", what="adapting")
+        app.key("Escape", wid=dialog)
+        st = app.wait_state(lambda s: s["adapt"]["phase"] == "done", timeout=300, what="the cancel")
+        assert st["adapt"]["outcome"]["cancelled"] and "Cancelled" in st["adapt"]["text"]
+        assert st["weights_kind"] == "shipped" and not (home / "weights").exists()
+        app.key("Escape", wid=dialog)
+        app.wait_state(lambda s: "adapt" not in s, what="the dialog to close")
+        # My samples lists the damaged file as skipped, and keeps it.
+        app.key("alt+m")
+        app.key("y")
+        win = app.find_window("^My samples")
+        st = app.wait_state(lambda s: "samples_dialog" in s, what="My samples")
+        assert st["samples_dialog"]["count"] == 10
+        assert "damaged.json: not a usable JSON file (nested too deeply)" in st["samples_dialog"]["summary"]
+        app.key("Escape", wid=win)
+        assert (home / "samples" / "damaged.json").exists()
+        # Learn from corrections (Alt+M, C) is on by default; turning it off is remembered.
+        assert st["learn"]["enabled"]
+        app.key("alt+m")
+        app.key("c")
+        app.wait_state(lambda s: not s["learn"]["enabled"], what="learning off")
+        assert json.loads((home / "settings.json").read_text()) == {"learn_from_corrections": False}
+    finally:
+        assert app.close() == 0
+    again = App(xvfb, home, extra_env=APP_ENV)
+    try:
+        st = again.wait_ready()
+        assert not st["learn"]["enabled"] and st["n_samples"] == 10
+    finally:
+        again.close()
+    assert "Traceback" not in (home / "app-stderr.log").read_text()
