@@ -41,7 +41,7 @@ class TeachingMixin:
         self.adapt_dialog: Any = None
         self.samples_dialog: Any = None
         self._menu_index: int | None = None
-        self.n_samples = len(self._load_samples())
+        self.n_samples = self._count_samples()
 
     def _build_teach_menu(self, m: tk.Menu) -> None:
         """Model menu entries: Teach, Adapt, My samples, Learn from corrections."""
@@ -63,9 +63,20 @@ class TeachingMixin:
         samples, _ = SampleStore(samples_dir()).load()
         return samples
 
+    @staticmethod
+    def _count_samples() -> int:
+        """Sample files in the samples folder (cheap: not parsed; a damaged one counts too)."""
+        from model.samples import SUFFIX, samples_dir
+
+        try:
+            return sum(1 for f in samples_dir().iterdir()
+                       if f.suffix == SUFFIX and not f.name.startswith("."))
+        except OSError:
+            return 0
+
     def samples_changed(self) -> None:
         """A dialog added, removed or relabelled samples: count them again."""
-        self.n_samples = len(self._load_samples())
+        self.n_samples = self._count_samples()
         self.refresh()
 
     # -- correct a reading --------------------------------------------------------
@@ -98,7 +109,7 @@ class TeachingMixin:
             return
         s.reading = self.corrector.apply(s.reading, s.strokes, s.version)
         s.note = f"Kept as your {digit}" if sample is not None else f"Already kept as your {digit}"
-        self.n_samples = len(self._load_samples())
+        self.n_samples = self._count_samples()
         if changed:
             self.learner.corrected()
         self.refresh()

@@ -339,7 +339,38 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_sa
     again = App(xvfb, home, extra_env=APP_ENV)
     try:
         st = again.wait_ready()
-        assert not st["learn"]["enabled"] and st["n_samples"] == 10
+        assert not st["learn"]["enabled"] and st["n_samples"] == 11  # sample files, the damaged one too
     finally:
         again.close()
     assert "Traceback" not in (home / "app-stderr.log").read_text()
+
+
+def test_full_recipe_without_pen_digits_offers_the_download(xvfb, tmp_path):
+    mnist = tmp_path / "cache" / "mnist"
+    mnist.mkdir(parents=True)
+    for f in MNIST.glob("*.gz"):
+        (mnist / f.name).symlink_to(f)
+    home = tmp_path / "home"
+    home.mkdir()
+    app = App(xvfb, home, extra_env={"DIGITPAD_DATA": str(mnist), "DIGITPAD_PEN_DATA": ""})
+    try:
+        app.wait_ready()
+        app.key("ctrl+r")
+        dialog = app.find_window("^Retrain")
+        st = app.wait_state(lambda s: "retrain" in s, what="the dialog")
+        # Quick needs MNIST only, which is there.
+        assert st["retrain"]["start_enabled"] and not st["retrain"]["download_enabled"]
+        assert not st["retrain"]["samples_enabled"] and not st["retrain"]["include_samples"]  # no samples
+        app.key("alt+f", wid=dialog)
+        st = app.wait_state(lambda s: s["retrain"]["recipe"] == "full", what="Full")
+        assert "pen digits missing" in st["retrain"]["data"]
+        assert st["retrain"]["download_enabled"] and not st["retrain"]["start_enabled"]
+        (tmp_path / "cache" / "pendigits-train").mkdir()
+        (tmp_path / "cache" / "pendigits-train" / "pendigits-orig.tra").symlink_to(PEN_FILE)
+        app.key("alt+q", wid=dialog)
+        app.key("alt+f", wid=dialog)  # the files are looked for again: now Full can start
+        st = app.wait_state(lambda s: s["retrain"]["start_enabled"] and s["retrain"]["recipe"] == "full",
+                            what="Full ready")
+        assert "pen digits beside it" in st["retrain"]["data"]
+    finally:
+        assert app.close() == 0
