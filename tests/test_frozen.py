@@ -399,3 +399,29 @@ def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples):
         status = app.close(timeout=60)
     assert status == 0, app.stderr()
     assert "Traceback" not in app.stderr()
+
+
+@needs_pen
+def test_adapt_with_the_shipped_replay_set_and_no_data_folder(onedir_exe, tmp_path):
+    """`digitpad adapt` in the bundle: the replay set ships inside it, no data set is needed."""
+    from model import pendigits
+    from model.ink import Ink
+    from model.replay import load_replay, replay_path
+    from model.samples import SampleStore
+
+    store = SampleStore(tmp_path / "taught")
+    seen: dict[int, int] = {}
+    for s in pendigits.load(PEN_FILE):
+        if s.writer == 26 and seen.get(s.label, 0) < 2:
+            seen[s.label] = seen.get(s.label, 0) + 1
+            store.add(Ink(s.strokes, *pendigits.CANVAS, 12), str(s.label))
+    home = tmp_path / "home"
+    env = clean_env(home, DIGITPAD_DATA=str(tmp_path / "no-data"))
+    before = bundle_listing(onedir_exe)
+    r = run_frozen(onedir_exe, "adapt", str(tmp_path / "taught"), cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "MNIST test: not measured" in r.stdout and "Traceback" not in r.stderr
+    meta = json.loads((home / "weights" / "model.json").read_text())
+    assert meta["adapt"]["n_samples"] == 20
+    assert meta["replay"]["sha256"] == load_replay(replay_path(ROOT)).sha256
+    assert bundle_listing(onedir_exe) == before
