@@ -147,8 +147,12 @@ def load_samples(paths: Sequence[str | os.PathLike]) -> tuple[list[Sample], list
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            files = sorted(f for f in p.iterdir()
-                           if f.suffix.lower() == SUFFIX and not f.name.startswith("."))
+            try:
+                files = sorted(f for f in p.iterdir()
+                               if f.suffix.lower() == SUFFIX and not f.name.startswith("."))
+            except OSError as exc:
+                warnings.append(f"{p}: cannot be read ({exc.strerror or exc})")
+                continue
         else:
             files = [p]
         for f in files:
