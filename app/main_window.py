@@ -739,6 +739,8 @@ class MainWindow(TeachingMixin):
         r = s.reading
         if r is None or not r.digits:
             return "", s.message, MUTED
+        if self.corrector.is_corrected(r, s.strokes, s.selected):
+            return r.text, "Corrected by you (kept as your sample)", "#2e7d32"
         if r.unsure:
             worst = min(range(len(r.digits)), key=lambda i: r.digits[i].confidence)
             p = r.digits[worst].probs

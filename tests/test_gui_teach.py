@@ -139,6 +139,7 @@ def test_correct_with_a_key_and_the_right_click_menu_then_learn(xvfb, tmp_path, 
         st = app.wait_state(lambda s: s["text"] == str(p.label) and s["n_samples"] == 1,
                             what="the corrected answer")
         assert st["corrected"] and st["learn"]["pending"] == 1 and not st["learn"]["running"]
+        assert st["info"] == "Corrected by you (kept as your sample)"
         (sample,) = _samples_on_disk(home)
         assert sample.label == str(p.label) and sample.source == "correction"
         assert len(sample.ink.strokes) == len(p.strokes)
