@@ -127,7 +127,7 @@ def _mnist_test(data_dir: str | None):
 
 def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callable[[], bool] | None = None,
               progress: Callable[[Any], None] | None = None, seed: int = 0, mnist_dir: str | None = None,
-              replay=None) -> AdaptOutcome:
+              replay=None, measure_mnist: bool = True) -> AdaptOutcome:
     """Adapt `model` (a `Model`) to `samples`; measure; nothing is saved.
 
     Raises `DigitpadError` (one line) when no sample is usable or the replay set is missing.
@@ -148,7 +148,7 @@ def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callab
         return AdaptOutcome(model.thetas, dict(model.meta), result, len(samples), result.before, None,
                             None, None, None, None, cancelled=True)
     check_before, check_after = _accuracy(model.thetas, Xc, yc), _accuracy(result.thetas, Xc, yc)
-    test = _mnist_test(mnist_dir)
+    test = _mnist_test(mnist_dir) if measure_mnist else None
     mnist_before = _accuracy(model.thetas, test.X, test.y) if test is not None else None
     mnist_after = _accuracy(result.thetas, test.X, test.y) if test is not None else None
     meta = adapted_meta(model.meta, model.source, result, train_replay, n_files=len(samples))
