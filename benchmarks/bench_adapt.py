@@ -57,6 +57,8 @@ def main() -> None:
     p.add_argument("--iters", type=int, default=adapt.ITERS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-estimate", action="store_true", help="skip the fair-estimate folds")
+    p.add_argument("--validation", action="store_true",
+                   help="also print MNIST validation (the last 10,000 training images) after adapting")
     p.add_argument("--plain", action="store_true",
                    help="the issue's prototype recipe: decay towards zero and replay labels (keep=False)")
     args = p.parse_args()
@@ -65,6 +67,10 @@ def main() -> None:
     thetas = model.thetas
     replay = load_replay(replay_path(ROOT))
     test = load_mnist("test", args.data)
+    if args.validation:
+        train = load_mnist("train", args.data)
+        Xv, yv = train.X[-10_000:], train.y[-10_000:]
+        vals = []
     samples = pendigits.load(pendigits.find_pen_file(args.pen_data, args.data))
     writers = [int(w) for w in args.writers.split(",")]
     shipped_test = accuracy([t.astype(mlp.DTYPE) for t in thetas], test.X, test.y)
@@ -98,6 +104,8 @@ def main() -> None:
                 est = f"{e.before:.3f}/{e.after:.3f}"
             after = float(np.mean(adapt.predict(res.thetas, Xr) == yr))
             mnist = float(np.mean(adapt.predict(res.thetas, test.X) == test.y))
+            if args.validation:
+                vals.append(float(np.mean(adapt.predict(res.thetas, Xv) == yv)))
             err_b, err_a = 1 - before, 1 - after
             cut = (err_b - err_a) / err_b if err_b > 0 else float("nan")
             rows.append((w, len(taught), len(rest), before, after, cut, mnist, secs, est_secs, cpu,
@@ -116,6 +124,9 @@ def main() -> None:
               f"MNIST test after: mean {a[:, 3].mean():.2%}, lowest {a[:, 3].min():.2%}; "
               f"adapt {np.median(a[:, 4]):.2f} s median, {a[:, 4].max():.2f} s max "
               f"(CPU {np.median(a[:, 6]):.2f} s median){est_note}", flush=True)
+        if args.validation:
+            print(f"K={k} MNIST validation after: mean {np.mean(vals[-len(rows):]):.2%}, "
+                  f"lowest {np.min(vals[-len(rows):]):.2%}", flush=True)
 
 if __name__ == "__main__":
     main()
