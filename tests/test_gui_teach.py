@@ -327,6 +327,20 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_sa
         st = app.wait_state(lambda s: "samples_dialog" in s, what="My samples")
         assert st["samples_dialog"]["count"] == 10
         assert "damaged.json: not a usable JSON file (nested too deeply)" in st["samples_dialog"]["summary"]
+        # Relabel (F2) the first sample, a 0, as a 6: the same file, rewritten.
+        app.key("Right", wid=win)
+        st = app.wait_state(lambda s: s["samples_dialog"]["selected"], what="a selection")
+        chosen = st["samples_dialog"]["selected"]
+        app.key("F2", wid=win)
+        ask = app.find_window("^Relabel$")
+        app.type("6", wid=ask)
+        app.key("Return", wid=ask)
+        st = app.wait_state(lambda s: s["samples_dialog"]["groups"].get("6") == 2,
+                            what="the relabelled sample")
+        assert "0" not in st["samples_dialog"]["groups"]
+        from model.samples import load_sample
+
+        assert load_sample(home / "samples" / chosen).label == "6"
         app.key("Escape", wid=win)
         assert (home / "samples" / "damaged.json").exists()
         # Learn from corrections (Alt+M, C) is on by default; turning it off is remembered.
