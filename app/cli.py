@@ -1,4 +1,5 @@
-"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / report / download.
+"""The `digitpad` command: the app with no arguments, else train / evaluate / predict / adapt / report /
+download.
 
 Every user error (a bad file, a missing data set) is printed as one line
 naming the file and the problem, with exit status 2 and no traceback. Heavy
@@ -38,21 +39,22 @@ def _weights_dir(arg: str | None) -> Path:
     return Path(arg) if arg else paths.active_weights_dir()
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train a network and write its weights folder."""
-    from model.layout import Layout, parse_hidden
-    from model.training_run import MemberSpec, TrainConfig, run_committee, run_training
+def train_config(args: argparse.Namespace, command: str):
+    """The `TrainConfig` of parsed `digitpad train` arguments (ValueError for bad layer sizes).
 
-    try:
-        hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
-        Layout.with_hidden(hidden)
-        members = [MemberSpec.parse(m) for m in args.member or []]
-        for m in members:
-            Layout.with_hidden(list(m.hidden))
-    except ValueError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    config = TrainConfig(
+    Shared by `cmd_train` and the Retrain dialog's Full recipe, which parses the shipped
+    model's recorded command with this same parser.
+    """
+    from model.layout import Layout, parse_hidden
+    from model.training_run import MemberSpec, TrainConfig
+
+    hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
+    Layout.with_hidden(hidden)
+    members = tuple(MemberSpec.parse(m) for m in getattr(args, "member", None) or [])
+    for m in members:
+        Layout.with_hidden(list(m.hidden))
+    return TrainConfig(
+        members=members,
         hidden=hidden,
         lam=args.lam,
         max_iter=args.max_iter,
@@ -65,8 +67,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         augment=args.augment,
         stages=args.stages,
         validation=args.validation,
-        command=" ".join(["digitpad", *sys.argv[1:]]),
+        command=command,
     )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a network and write its weights folder."""
+    from model.training_run import train_model
+
+    try:
+        config = train_config(args, " ".join(["digitpad", *sys.argv[1:]]))
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
     cancel = threading.Event()
 
     def on_sigint(signum, frame):
@@ -91,14 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
     try:
-        if len(members) > 1:
-            result = run_committee(config, members, Path(args.out), progress=progress, cancel=cancel,
-                                   log=print)
-        else:
-            if members:
-                config.hidden, config.deskew = list(members[0].hidden), members[0].deskew
-                config.pen_copies = members[0].pen_copies
-            result = run_training(config, Path(args.out), progress=progress, cancel=cancel, log=print)
+        result = train_model(config, Path(args.out), progress=progress, cancel=cancel, log=print)
     finally:
         signal.signal(signal.SIGINT, old)
     if tty:
@@ -187,12 +193,88 @@ def cmd_report(args: argparse.Namespace) -> int:
                                for level, acc in zip(axis["levels"], axis["accuracy"][name], strict=True))
             print(f"  {axis['name']:<10} {points}")
     print(f"report written to {out}: " + ", ".join(report["files"]))
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """Adapt the weights to labelled samples (files, folders, else the user's samples) and save them."""
+    from app import paths
+    from model import adapt, samples
+    from model.data import load_mnist
+    from model.errors import DataError
+    from model.replay import load_replay, replay_path
+    from model.weights import load_weights
+
+    model = load_weights(_weights_dir(args.weights))
+    if args.paths:
+        found, warnings = samples.load_samples(args.paths)
+        where = "the files given"
+    else:
+        folder = samples.samples_dir()
+        found, warnings = samples.SampleStore(folder).load()
+        where = str(folder)
+    X, y, groups = samples.training_arrays(found, warnings=warnings)
+    for w in warnings:
+        _error(w)
+    if len(y) == 0:
+        _error(f"no usable labelled samples in {where}: nothing to adapt to")
+        return EXIT_USAGE
+    replay = load_replay(replay_path(paths.resource_root()))
+    print(f"adapting {model.source} ({model.describe()}) to {len(y)} digits from {len(found)} samples "
+          f"({len(set(groups.tolist()))} rounds), with {len(replay):,} replay digits", flush=True)
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nstopping: nothing will be written (Ctrl+C again to abort)...", file=sys.stderr)
+
+    tty = sys.stderr.isatty()
+
+    def progress(p) -> None:
+        if tty:
+            print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {_fmt_secs(p.elapsed)}",
+                  end="", file=sys.stderr, flush=True)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = adapt.adapt(model, X, y, replay=replay, seed=args.seed, groups=groups,
+                             base_meta=model.meta, progress=progress, should_stop=cancel)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if tty:
+        print(file=sys.stderr)
+    if result.cancelled:
+        _error("adapting cancelled: no weights were written")
+        return 130
+    meta = adapt.adapted_meta(model.meta, model.source, result, replay, n_files=len(found))
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{100 * v:.2f}%"
+
+    est = f"{result.folds}-fold estimate by round" if result.after is not None else "too few to hold any out"
+    print(f"your samples ({est}): {pct(result.before)} -> {pct(result.after)}")
+    try:
+        test = load_mnist("test", args.data)
+    except DataError as exc:
+        print(f"MNIST test: not measured ({exc})")
+    else:
+        before_test = float((adapt.predict(model, test.X) == test.y).mean())
+        after_test = float((adapt.predict(result.networks, test.X) == test.y).mean())
+        meta["test_accuracy"] = after_test
+        print(f"MNIST test: {pct(before_test)} -> {pct(after_test)}")
+    print(f"adapted in {result.seconds:.1f} s ({result.iters} iterations on {result.n_train:,} images"
+          + (f", {result.folds} more adaptations for the estimate" if result.folds else "") + ")")
+    out = Path(args.out) if args.out else paths.user_weights_dir()
+    adapt.save_adapted(out, model, result, meta)
+    active = " (now the active weights)" if out == paths.user_weights_dir() else ""
+    print(f"weights written to {out}{active}")
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    """Fetch MNIST into the cache (or --dest) with checksum verification."""
-    from model import data
+    """Fetch MNIST and the pen digits into the cache (or --dest) with checksum verification."""
+    from model import data, pendigits
 
     def progress(name: str, done: int, total: int) -> None:
         pct = f"{100 * done / total:5.1f}%" if total else f"{done} bytes"
@@ -202,6 +284,9 @@ def cmd_download(args: argparse.Namespace) -> int:
     mirrors = tuple(args.mirror) if args.mirror else data.MIRRORS
     folder = data.download(args.dest, mirrors=mirrors, progress=progress)
     print(f"MNIST ready in {folder}")
+    pen_mirrors = tuple(args.mirror) if args.mirror else pendigits.MIRRORS
+    pen = pendigits.download(pendigits.default_pen_dir(folder), mirrors=pen_mirrors, progress=progress)
+    print(f"Pen digits ready in {pen.parent}")
     return 0
 
 
@@ -258,8 +343,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", required=True, help="folder to write the report into")
     rp.set_defaults(func=cmd_report)
 
-    d = sub.add_parser("download", help="fetch MNIST into the user cache, checking SHA-256")
-    d.add_argument("--dest", help="folder to download into (default: the user cache)")
+    a = sub.add_parser("adapt", help="adapt the weights to labelled samples of your handwriting")
+    a.add_argument("--weights", help="weights to start from (default: the active weights)")
+    a.add_argument("--out", help="weights folder to write (default: the user data folder's, then active)")
+    a.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    a.add_argument("--data", help="MNIST folder for the test figure (default: $DIGITPAD_DATA)")
+    a.add_argument("paths", nargs="*", metavar="PATH",
+                   help="labelled ink files or folders of them (default: your samples)")
+    a.set_defaults(func=cmd_adapt)
+
+    d = sub.add_parser("download", help="fetch MNIST and the UCI pen digits into the user cache, "
+                                        "checking SHA-256")
+    d.add_argument("--dest", help="MNIST folder to download into (default: the user cache); the pen "
+                                  "digits go to pendigits-train beside it")
     d.add_argument("--mirror", action="append", help="base URL to fetch from (repeatable)")
     d.set_defaults(func=cmd_download)
     return p

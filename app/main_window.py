@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__, paths
 from app.pad import PEN_WIDTH, Pad, photo_from_gray, photo_from_pil
+from app.teaching import TeachingMixin
 from model.errors import DigitpadError, NothingToRecognise
 from model.weights import Model, load_weights
 
@@ -71,6 +72,8 @@ SHORTCUTS = (
     ("Ctrl+R", "Retrain the network"),
     ("Ctrl+I", "Model info"),
     ("Ctrl+Shift+I", "Inside the network"),
+    ("0 … 9", "Correct the selected digit (it is kept as your sample)"),
+    ("Ctrl+T", "Teach my handwriting"),
     ("F1", "These shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
@@ -171,7 +174,7 @@ def load_initial_model() -> tuple[Model | None, str, str]:
     return None, "none", "\n\n".join(warnings)
 
 
-class MainWindow:
+class MainWindow(TeachingMixin):
     """The Digitpad window: a pad, the live result and the menus."""
 
     def __init__(self, root: tk.Tk):
@@ -184,6 +187,7 @@ class MainWindow:
         self._picture_cache: tuple[tuple, tk.PhotoImage, float, float, float] | None = None
         self._preview_key: object = None
         self._debug_path = os.environ.get("DIGITPAD_DEBUG_STATE") or None
+        self._init_teaching()
         root.title(TITLE)
         root.report_callback_exception = self.report_exception
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -232,6 +236,8 @@ class MainWindow:
         m.add_command(label="Retrain…", accelerator="Ctrl+R", command=self.open_retrain, underline=0)
         m.add_command(label="Load weights…", command=self.load_weights_dialog, underline=0)
         m.add_command(label="Restore shipped weights", command=self.restore_shipped, underline=2)
+        m.add_separator()
+        self._build_teach_menu(m)
         m.add_separator()
         m.add_command(label="Model info", accelerator="Ctrl+I", command=self.show_model_info, underline=6)
         m.add_command(label="Inside the network…", accelerator="Ctrl+Shift+I", command=self.open_inside,
@@ -326,24 +332,30 @@ class MainWindow:
             ("<Control-I>", self.open_inside),
             ("<Control-q>", self.quit), ("<Control-Q>", self.quit),
             ("<F1>", self.show_shortcuts),
+            ("<Control-t>", self.open_teach), ("<Control-T>", self.open_teach),
         ):
             r.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
+        for d in range(10):
+            for seq in (f"<Key-{d}>", f"<KP_{d}>"):
+                r.bind(seq, lambda e, d=d: (self.correct_selected(d), "break")[1])
+        self.pad.bind("<Button-3>", self._pad_menu)
 
     # -- model ----------------------------------------------------------------
     def set_model(self, model: Model | None, kind: str) -> None:
         """Use `model` from now on (None: recognition off) and re-read the pad."""
         from model.recognise import Recogniser
 
+        if kind == "retrained" and model is not None and "adapted_from" in model.meta:
+            kind = "adapted"
         self.state.model = model
         self.state.recogniser = Recogniser(model) if model is not None else None
         self.state.weights_kind = kind
         self.recognise()
 
-    def use_new_weights(self, thetas: list, meta: dict) -> Path:
-        """Save retrained weights as the user's weights (atomically) and switch to them."""
-        from model.weights import save_weights
-
-        folder = save_weights(paths.user_weights_dir(), thetas, meta)
+    def use_new_weights(self, result) -> Path:
+        """Save a retrained `RunResult` (one network or a committee) as the user's weights, atomically,
+        and switch to them."""
+        folder = result.save(paths.user_weights_dir())
         self.set_model(load_weights(folder), "retrained")
         self.state.note = "Now using the retrained weights"
         self.refresh()
@@ -382,6 +394,7 @@ class MainWindow:
             messagebox.showerror("Cannot load weights", str(exc), parent=self.root)
             return
         self.set_model(model, "shipped")
+        self.learner.reset()
         self.state.note = "Shipped weights restored"
         self.refresh()
 
@@ -460,6 +473,7 @@ class MainWindow:
         else:
             try:
                 s.reading = s.recogniser.read_strokes(s.all_strokes())
+                s.reading = self.corrector.apply(s.reading, s.strokes, s.version)
                 s.message = ""
             except NothingToRecognise:
                 s.message = EMPTY_MESSAGE
@@ -631,9 +645,25 @@ class MainWindow:
             self.inside_window.focus_set()
             return
         self.inside_window = InsideWindow(self.root, get_recogniser=lambda: self.state.recogniser,
-                                          get_input=self.current_input, on_close=self._inside_closed,
-                                          on_change=self._write_debug_state)
+                                          get_input=self.current_input, sets=self._confusion_sets,
+                                          on_close=self._inside_closed, on_change=self._write_debug_state)
         self.refresh()
+
+    def _confusion_sets(self) -> list:
+        """The Inside window's confusion sets: MNIST test, pen writers 25-30 and, when there are any,
+        the user's own samples (loaded, like the others, only when chosen)."""
+        from model import report
+
+        sets = report.labelled_sets()
+        if self.n_samples:
+            def mine():
+                from model.samples import SampleStore, samples_dir, training_arrays
+
+                X, y, _ = training_arrays(SampleStore(samples_dir()).load()[0])
+                return X, y
+
+            sets.append(("your samples", mine))
+        return sets
 
     def _inside_closed(self) -> None:
         self.inside_window = None
@@ -650,6 +680,7 @@ class MainWindow:
             self.inside_window.shutdown()
         if self.retrain_dialog is not None:
             self.retrain_dialog.shutdown()
+        self._shutdown_teaching()
         self.root.destroy()
 
     # -- information ----------------------------------------------------------
@@ -660,7 +691,7 @@ class MainWindow:
             return "No weights are loaded."
         meta = m.meta
         kinds = {"shipped": "shipped with Digitpad", "retrained": "your retrained weights",
-                 "loaded": "loaded for this session"}
+                 "loaded": "loaded for this session", "adapted": "adapted to your handwriting"}
         lines = [
             f"Layers: {m.describe()}  ({sum(n.layout.n_params for n in m.networks):,} weights)",
             f"Weights: {m.source}  ({kinds.get(self.state.weights_kind, self.state.weights_kind)})",
@@ -754,6 +785,8 @@ class MainWindow:
         r = s.reading
         if r is None or not r.digits:
             return "", s.message, MUTED
+        if self.corrector.is_corrected(r, s.strokes, s.selected):
+            return r.text, "Corrected by you (kept as your sample)", "#2e7d32"
         if r.unsure:
             worst = min(range(len(r.digits)), key=lambda i: r.digits[i].confidence)
             p = r.digits[worst].probs
@@ -827,6 +860,9 @@ class MainWindow:
                          not busy and (s.weights_kind != "shipped" or paths.user_weights_dir().exists()))
         self._menu_state(self.menu_model, "Model info", s.model is not None)
         self._menu_state(self.menu_model, "Inside the network…", s.model is not None)
+        self._menu_state(self.menu_model, "Teach my handwriting…", s.model is not None)
+        self._menu_state(self.menu_model, "Adapt to my samples…",
+                         s.model is not None and self.n_samples > 0 and not self.learner.status.running)
 
         # Status bar.
         parts = []
@@ -839,6 +875,8 @@ class MainWindow:
             parts.append(f"Training: iteration {s.training.iteration}/{s.training.max_iter}")
         elif s.training.status:
             parts.append(s.training.status)
+        if self.learner.status.text:
+            parts.append(self.learner.status.text)
         if s.note:
             parts.append(s.note)
         self.status.configure(text="   ·   ".join(parts))
@@ -889,6 +927,7 @@ class MainWindow:
         if self.inside_window is not None and self.inside_window.winfo_exists():
             info["inside"] = self.inside_window.debug_state()
         info["threads"] = sorted(t.name for t in threading.enumerate())
+        info.update(self._teaching_debug_state())
         return info
 
     def _write_debug_state(self) -> None:

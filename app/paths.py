@@ -9,7 +9,6 @@ into the bundle.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -45,17 +44,14 @@ def shipped_weights_dir() -> Path:
 
 
 def user_data_dir() -> Path:
-    """Per-user writable folder (``$DIGITPAD_HOME`` overrides it, for tests)."""
-    env = os.environ.get("DIGITPAD_HOME")
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / APP_NAME
+    """Per-user writable folder (``$DIGITPAD_HOME`` overrides it, for tests).
+
+    The rule lives in `model.fileio.user_data_dir` so that model code (the
+    samples store) finds the same folder without importing app/.
+    """
+    from model.fileio import user_data_dir as model_user_data_dir
+
+    return model_user_data_dir()
 
 
 def user_weights_dir() -> Path:

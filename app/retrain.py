@@ -1,6 +1,6 @@
 """Model → Retrain…: train a new network from the app, in a worker thread.
 
-The worker runs `model.training_run.run_training` (or `model.data.download`)
+The worker runs `model.training_run.train_model` (or `model.data.download`)
 and talks to Tk only through a `queue.Queue` that the dialog polls with
 ``after()``; it never touches a widget. Cancel sets a `threading.Event`:
 training stops after the current iteration and returns the best weights so
@@ -11,9 +11,17 @@ touched) and stay in use after a restart. Beside the fields and the progress
 bar, the cost of every iteration is drawn as the run goes (the chart of the
 Training tab of Inside the network, drawn by `model.report`).
 
-Keyboard: Tab moves between the fields, Alt+S starts, Escape cancels a run
-(or closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
-keeps the current ones, Alt+D downloads MNIST.
+Recipes (`app.recipes`): *Quick* (MNIST only, minutes) and *Full* (the
+shipped model's own recorded command, MNIST + pen digits + distortion stages,
+with the time it took) fill the fields; editing a field makes it *Custom*.
+*Include my samples* adds the user's taught digits. The keep-or-discard
+choice shows current and new side by side on MNIST test, the held-out pen
+writers and the user's samples.
+
+Keyboard: Tab moves between the fields, Alt+Q / Alt+F / Alt+C choose the
+recipe, Alt+I includes the samples, Alt+S starts, Escape cancels a run (or
+closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
+keeps the current ones, Alt+D downloads MNIST (and the pen digits for Full).
 """
 
 from __future__ import annotations
@@ -104,6 +112,7 @@ class RetrainDialog(tk.Toplevel):
         self.v_limit = tk.StringVar(self, "60000")
         self.v_data = tk.StringVar(self, str(find_data_dir()))
         self.v_data.trace_add("write", lambda *a: self.render())
+        self._init_recipes()
         self._build()
         self.render()
         self._place_beside(app.root)
@@ -133,8 +142,9 @@ class RetrainDialog(tk.Toplevel):
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
+        self._build_recipes()
         f = ttk.Frame(self, padding=12)
-        f.grid(row=0, column=0, sticky="nsew")
+        f.grid(row=1, column=0, sticky="nsew")
         f.columnconfigure(1, weight=1)
 
         def field(row: int, label: str, var: tk.StringVar, hint: str, width: int = 12) -> ttk.Entry:
@@ -209,8 +219,15 @@ class RetrainDialog(tk.Toplevel):
         field_state = "disabled" if busy else "normal"
         for w in (self.e_hidden, self.e_lambda, self.e_iter, self.e_limit, self.e_data, self.b_browse):
             w.configure(state=field_state)
-        self.b_download.configure(state="normal" if missing and not busy else "disabled")
-        self.b_start.configure(state="disabled" if busy or missing else "normal")
+        pen_missing = self._render_recipes(folder, busy)
+        if pen_missing and not missing and self.phase != "downloading":
+            self.data_label.configure(text=f"{data_text}; pen digits missing ({pen_missing})",
+                                      foreground="#b35900")
+        elif self.v_recipe.get() == "full" and not missing and self.phase != "downloading":
+            self.data_label.configure(text=f"{data_text}, pen digits beside it")
+        need = bool(missing or pen_missing)
+        self.b_download.configure(state="normal" if need and not busy else "disabled")
+        self.b_start.configure(state="disabled" if busy or need else "normal")
         self.b_cancel.configure(text="Cancel" if busy else "Close",
                                 state="disabled" if self.phase == "cancelling" else "normal")
         choosing = self.phase == "done" and self.result is not None and self.accepted is None
@@ -260,6 +277,8 @@ class RetrainDialog(tk.Toplevel):
         if self.phase == "cancelling":
             return "Cancelling: stopping after this iteration…"
         if self.phase == "training":
+            if self.measuring:
+                return "Measuring the current and the new weights on the same digits…"
             return "Training… (Escape cancels and keeps the best weights so far)"
         if self.phase == "done" and self.result is not None:
             meta = self.result.meta
@@ -269,6 +288,8 @@ class RetrainDialog(tk.Toplevel):
             text = (f"{head} test accuracy {_pct(meta['test_accuracy'])} "
                     f"({'-'.join(map(str, meta['layer_sizes']))}, {meta['training_seconds']:.0f} s).\n"
                     f"Current weights: test accuracy {_pct(cur)}.")
+            if self.comparison is not None:
+                text += "\n" + self._comparison_text()
             if self.accepted == "used":
                 return text + "\nNow using the new weights (saved; they stay after a restart)."
             if self.accepted == "kept":
@@ -299,9 +320,194 @@ class RetrainDialog(tk.Toplevel):
             "error": self.error,
             "data": self.data_label.cget("text"),
             "download_enabled": str(self.b_download.cget("state")) == "normal",
+            "recipe": self.v_recipe.get(),
+            "recipe_summary": self.recipe_label.cget("text"),
+            "include_samples": bool(self.v_samples.get()),
+            "samples_enabled": str(self.c_samples.cget("state")) == "normal",
+            "comparison": self.comparison.to_json() if self.comparison is not None else None,
             "start_enabled": str(self.b_start.cget("state")) == "normal",
             "chart_points": self._chart_drawn,
         }
+
+    # -- recipes (Quick / Full / Custom, include my samples) -------------------
+    def _init_recipes(self) -> None:
+        """Read the recipes (Full from the shipped model.json) and the user's samples."""
+        from app import paths, recipes
+        from model.errors import DigitpadError
+        from model.fileio import read_json
+        from model.samples import SampleStore, samples_dir
+
+        try:
+            shipped = read_json(paths.shipped_weights_dir() / "model.json", DigitpadError)
+            full = recipes.full_recipe(shipped if isinstance(shipped, dict) else {})
+        except DigitpadError as exc:
+            full = recipes.Recipe("full", None, "", problem=str(exc))
+        self.recipes = {"quick": recipes.quick_recipe(), "full": full}
+        self.samples, _ = SampleStore(samples_dir()).load()
+        self.comparison: Any = None
+        self.measuring = False
+        self._filling = False
+        self.v_recipe = tk.StringVar(self, "quick")
+        self.v_samples = tk.BooleanVar(self, bool(self.samples))
+        for var in (self.v_hidden, self.v_lambda, self.v_iter, self.v_limit):
+            var.trace_add("write", lambda *a: self._field_edited())
+
+    def _build_recipes(self) -> None:
+        f = ttk.Frame(self, padding=(12, 12, 12, 0))
+        f.grid(row=0, column=0, sticky="nsew")
+        ttk.Label(f, text="Recipe").grid(row=0, column=0, sticky="w", padx=(0, 8))
+        radios = ttk.Frame(f)
+        radios.grid(row=0, column=1, sticky="w")
+        self.r_recipe = {}
+        for i, (key, text) in enumerate((("quick", "Quick (MNIST only, minutes)"),
+                                         ("full", "Full (the shipped model's recipe)"),
+                                         ("custom", "Custom"))):
+            r = ttk.Radiobutton(radios, text=text, value=key, variable=self.v_recipe, underline=0,
+                                command=self._recipe_chosen)
+            r.grid(row=0, column=i, sticky="w", padx=(0, 12))
+            self.r_recipe[key] = r
+        self.recipe_label = ttk.Label(f, text="", wraplength=560, justify="left", foreground="#555555")
+        self.recipe_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        n = sum(len(s.label) for s in self.samples)
+        self.c_samples = ttk.Checkbutton(
+            f, text=f"Include my samples ({n} digit{'s' * (n != 1)}, each with "
+                    f"{self._sample_copies()} distorted copies)" if n else "Include my samples (none yet)",
+            variable=self.v_samples, underline=0, command=self.render)
+        self.c_samples.grid(row=2, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        for seq, key in (("<Alt-q>", "quick"), ("<Alt-Q>", "quick"), ("<Alt-f>", "full"),
+                         ("<Alt-F>", "full"), ("<Alt-c>", "custom"), ("<Alt-C>", "custom")):
+            self.bind(seq, lambda e, key=key: (self._choose(key), "break")[1])
+        for seq in ("<Alt-i>", "<Alt-I>"):
+            self.bind(seq, lambda e: (self.c_samples.invoke(), "break")[1])
+
+    @staticmethod
+    def _sample_copies() -> int:
+        from app.recipes import SAMPLE_COPIES
+
+        return SAMPLE_COPIES
+
+    def _choose(self, key: str) -> None:
+        if self.busy or str(self.r_recipe[key].cget("state")) == "disabled":
+            return
+        self.v_recipe.set(key)
+        self._recipe_chosen()
+
+    def _recipe_chosen(self) -> None:
+        """A recipe was picked: show its settings in the fields."""
+        recipe = self.recipes.get(self.v_recipe.get())
+        if recipe is not None and recipe.config is not None:
+            c = recipe.config
+            self._filling = True
+            try:
+                self.v_hidden.set(",".join(map(str, c.hidden)))
+                self.v_lambda.set(f"{c.lam:g}")
+                self.v_iter.set(str(c.max_iter))
+                self.v_limit.set(str(c.limit or 60000))
+            finally:
+                self._filling = False
+            if self.focus_get() is self.e_hidden:
+                self.focus_first()  # typing replaces the filled-in value
+        self.render()
+
+    def _field_edited(self) -> None:
+        """Typing in a field leaves the recipe: the run is then Custom (MNIST only)."""
+        if self._filling or not hasattr(self, "recipe_label"):
+            return
+        if self.v_recipe.get() != "custom":
+            self.v_recipe.set("custom")
+            self.render()
+
+    def _pen_missing(self, folder: Path) -> str:
+        """Why the pen digits cannot be found beside `folder` ("" when they are there)."""
+        from model import pendigits
+        from model.errors import DigitpadError
+
+        try:
+            pendigits.find_pen_file(None, str(folder))
+        except DigitpadError:
+            return "Download fetches them"
+        return ""
+
+    def _render_recipes(self, folder: Path, busy: bool) -> str:
+        """Recipe widgets from the state; returns why the pen data is missing for Full, or ""."""
+        from app.recipes import fmt_duration
+
+        key = self.v_recipe.get()
+        full = self.recipes["full"]
+        for k, r in self.r_recipe.items():
+            r.configure(state="disabled" if busy or (k == "full" and full.config is None) else "normal")
+        self.c_samples.configure(state="normal" if self.samples and not busy else "disabled")
+        pen_missing = ""
+        if key == "full":
+            if full.config is None:
+                text = f"Full is not available: {full.problem}"
+            else:
+                text = (f"{full.summary}\nIt took {fmt_duration(full.expected_seconds)} on the machine that "
+                        "built the shipped model; expect about as long here, the window stays usable.")
+                if full.config.pen:
+                    pen_missing = self._pen_missing(folder)
+        elif key == "quick":
+            text = self.recipes["quick"].summary
+        else:
+            text = "Custom: MNIST only, with the settings below."
+        self.recipe_label.configure(text=text)
+        return pen_missing
+
+    def _recipe_config(self, fields_config):
+        """The config to run: Full's own settings, else the fields' (Quick and Custom)."""
+        import copy
+
+        recipe = self.recipes.get(self.v_recipe.get())
+        if self.v_recipe.get() != "full" or recipe is None or recipe.config is None:
+            if self.v_recipe.get() == "quick":
+                fields_config.command = fields_config.command.replace("Retrain dialog:",
+                                                                      "Retrain dialog, Quick recipe:")
+            return fields_config
+        config = copy.deepcopy(recipe.config)
+        config.data_dir = fields_config.data_dir
+        return config
+
+    def _recipe_job(self) -> dict:
+        """What the worker needs besides the config, read on the Tk thread."""
+        return {"samples": list(self.samples), "include": bool(self.samples and self.v_samples.get()),
+                "current": self.app.state.model}
+
+    @staticmethod
+    def _sample_extra(job: dict):
+        """Worker thread: the user's samples as extra training rows, or None."""
+        if not job.get("include"):
+            return None
+        from app.recipes import sample_rows
+
+        X, y = sample_rows(job["samples"])
+        return (X, y, "user_samples") if len(y) else None
+
+    @staticmethod
+    def _compare(config, result, job: dict, trained_on_samples: bool):
+        """Worker thread: current vs new on MNIST test, held-out pen writers, the user's samples."""
+        from app import recipes
+        from model import pendigits
+
+        missing: list[str] = []
+        try:
+            holdout = pendigits.parse_holdout(config.pen_holdout) if config.pen else None
+            sets = recipes.evaluation_sets(config.data_dir, job.get("samples"), holdout, missing)
+            table = recipes.compare(job.get("current"), recipes.model_of(result), sets,
+                                    trained_on_samples)
+        except (DigitpadError, ValueError) as exc:
+            table = recipes.Comparison()
+            missing.append(str(exc))
+        table.missing = missing
+        return table
+
+    def _comparison_text(self) -> str:
+        lines = []
+        for r in self.comparison.rows:
+            note = f" ({r.note})" if r.note else ""
+            lines.append(f"  {r.name} ({r.n:,}): current {_pct(r.current)}, new {_pct(r.new)}{note}")
+        if self.comparison.missing:
+            lines.append("  not compared: " + "; ".join(self.comparison.missing))
+        return "Read by both on the same digits:\n" + "\n".join(lines)
 
     # -- actions --------------------------------------------------------------
     def _settings(self) -> Settings:
@@ -346,23 +552,30 @@ class RetrainDialog(tk.Toplevel):
             limit=st.limit,
             command=(f"Digitpad Retrain dialog: hidden {','.join(map(str, st.hidden))}, lambda {st.lam}, "
                      f"max iterations {st.max_iter}, {st.limit} training images"))
+        config = self._recipe_config(config)
+        self.comparison, self.measuring = None, False
         self.cancel_event = threading.Event()
         self.phase, self.error, self.progress, self.result, self.accepted = "training", "", None, None, None
         self.costs = []
         self._started = time.monotonic()
-        self.worker = threading.Thread(target=self._train_worker, args=(config, self.cancel_event),
+        job = self._recipe_job()
+        self.worker = threading.Thread(target=self._train_worker, args=(config, self.cancel_event, job),
                                        name="digitpad-train", daemon=True)
         self.worker.start()
         self.render()
         self._schedule_poll()
 
-    def _train_worker(self, config, cancel: threading.Event) -> None:
+    def _train_worker(self, config, cancel: threading.Event, job: dict | None = None) -> None:
         """Runs in the worker thread: only puts messages on the queue."""
-        from model.training_run import run_training
+        from model.training_run import train_model
 
+        job = job or {}
         try:
-            result = run_training(config, out=None, progress=lambda p: self.events.put(("progress", p)),
-                                  cancel=cancel)
+            extra = self._sample_extra(job)
+            result = train_model(config, out=None, progress=lambda p: self.events.put(("progress", p)),
+                                 cancel=cancel, extra=extra)
+            self.events.put(("measuring",))
+            self.events.put(("compared", self._compare(config, result, job, extra is not None)))
             self.events.put(("trained", result))
         except DigitpadError as exc:
             self.events.put(("error", str(exc)))
@@ -373,17 +586,21 @@ class RetrainDialog(tk.Toplevel):
             self.events.put(("error", f"training failed: {type(exc).__name__}: {exc}"))
 
     def start_download(self) -> None:
-        """Fetch MNIST into the folder field's folder, in a worker thread."""
-        if self.busy or not mnist_missing(Path(self.v_data.get().strip() or ".")):
+        """Fetch MNIST (and for Full the pen digits) beside the folder field's folder, in a worker."""
+        folder = Path(self.v_data.get().strip() or ".")
+        if self.busy or not (mnist_missing(folder)
+                             or (self.v_recipe.get() == "full" and self._pen_missing(folder))):
             return
         self.phase, self.error, self.download_text = "downloading", "", ""
-        self.worker = threading.Thread(target=self._download_worker, args=(self.v_data.get().strip(),),
+        with_pen = self.v_recipe.get() == "full" and bool(self._pen_missing(folder))
+        self.worker = threading.Thread(target=self._download_worker,
+                                       args=(self.v_data.get().strip(), with_pen),
                                        name="digitpad-download", daemon=True)
         self.worker.start()
         self.render()
         self._schedule_poll()
 
-    def _download_worker(self, dest: str) -> None:
+    def _download_worker(self, dest: str, with_pen: bool = False) -> None:
         from model import data
 
         def progress(name: str, done: int, total: int) -> None:
@@ -391,6 +608,10 @@ class RetrainDialog(tk.Toplevel):
 
         try:
             folder = data.download(dest or None, progress=progress)
+            if with_pen:
+                from model import pendigits
+
+                pendigits.download(pendigits.default_pen_dir(folder), progress=progress)
             self.events.put(("downloaded", str(folder)))
         except DigitpadError as exc:
             self.events.put(("error", str(exc)))
@@ -415,6 +636,10 @@ class RetrainDialog(tk.Toplevel):
             if kind == "progress":
                 self.progress = msg[1]
                 self.costs.append(msg[1].cost)
+            elif kind == "measuring":
+                self.measuring = True
+            elif kind == "compared":
+                self.comparison, self.measuring = msg[1], False
             elif kind == "trained":
                 self.result, self.phase = msg[1], "done"
                 finished = True
@@ -459,7 +684,7 @@ class RetrainDialog(tk.Toplevel):
         if self.phase != "done" or self.result is None or self.accepted is not None:
             return
         try:
-            self.app.use_new_weights(self.result.thetas, self.result.meta)
+            self.app.use_new_weights(self.result)
         except (DigitpadError, OSError) as exc:
             messagebox.showerror("Cannot save weights", str(exc), parent=self)
             return

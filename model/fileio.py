@@ -1,10 +1,66 @@
-"""Atomic writes: a temporary file in the same folder, then `os.replace`."""
+"""Files the app owns: atomic writes, safe JSON reads and the user's data folder.
+
+Writes go to a temporary file in the same folder, then `os.replace`, so a
+reader sees the old file or the new one, never half. `read_json` turns every
+way a JSON file can be bad (missing, unreadable, not UTF-8, not JSON, nested
+too deeply for the parser) into one `DigitpadError` line naming the file.
+Left out: locking between processes (the last writer wins).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from model.errors import DigitpadError, InputError
+
+APP_NAME = "digitpad"
+HOME_ENV = "DIGITPAD_HOME"
+
+
+def user_data_dir() -> Path:
+    """Per-user writable folder (``$DIGITPAD_HOME`` overrides it, for tests and portable use)."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / APP_NAME
+
+
+def read_json(path: str | os.PathLike, error: type[DigitpadError] = InputError) -> Any:
+    """Parse a JSON file, raising `error` with one line naming the file for any bad content.
+
+    Catches what `json.loads` can throw on hostile input, including the
+    RecursionError of a file of 100,000 nested brackets.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        if not data.strip():
+            raise error(f"{path}: empty file (no JSON in it)")
+        return json.loads(data.decode("utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a JSON file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a JSON file (not UTF-8 text)") from None
+    except RecursionError:
+        raise error(f"{path}: not a usable JSON file (nested too deeply)") from None
+    except ValueError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else "malformed"
+        raise error(f"{path}: not valid JSON ({detail})") from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

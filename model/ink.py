@@ -69,13 +69,14 @@ def as_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[np.ndarray]
 
 def load_ink(path: str | os.PathLike) -> Ink:
     """Read an ink JSON file, with a one-line error naming the file if it is malformed."""
+    from model.fileio import read_json
+
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable ink JSON file ({exc})") from None
+    return ink_from_json(read_json(path, InputError), path)
+
+
+def ink_from_json(raw: object, path: str | os.PathLike) -> Ink:
+    """An `Ink` from parsed ink JSON; `path` only names the file in the error message."""
     if not isinstance(raw, dict) or not isinstance(raw.get("strokes"), list):
         raise InputError(f"{path}: ink JSON needs an object with a \"strokes\" list")
     try:
@@ -84,7 +85,7 @@ def load_ink(path: str | os.PathLike) -> Ink:
         height = float(raw.get("height", 0) or 0)
         pen = raw.get("pen_width")
         pen = None if pen is None else float(pen)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise InputError(f"{path}: strokes must be lists of [x, y] number pairs") from None
     if any(not np.all(np.isfinite(s)) for s in strokes):
         raise InputError(f"{path}: stroke coordinates must be finite numbers")

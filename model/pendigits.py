@@ -3,12 +3,15 @@
 Parsed into `PenSample`s with y flipped to screen orientation (y down) and
 scaled into the app's default canvas, so they can be replayed through the
 very ink pipeline the pad uses (`model.ink.normalise`), for validation (by
-writer) and as extra training data.
+writer) and as extra training data. `download` fetches the file as UCI serves
+it (LZW-compressed, decoded by `model.lzw`) into the user cache, beside MNIST.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,94 @@ def find_pen_file(pen_dir: str | None = None, mnist_dir: str | None = None) -> P
     if not path.is_file():
         raise DataError(f"{path}: pendigits file not found (give --pen-data DIR or set {ENV_VAR})")
     return path
+
+
+DOWNLOAD_NAME = FILE_NAME + ".Z"
+"""The name UCI serves the trajectories under: Unix-compressed (LZW)."""
+SHA256 = "a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4"
+"""SHA-256 of the decompressed ``pendigits-orig.tra`` (the compressed bytes may differ by mirror)."""
+MIRRORS = ("https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/",)
+MAX_DOWNLOAD = 64 << 20
+"""Refuse a .Z larger than this (the real one is about 1 MiB)."""
+
+
+def default_pen_dir(mnist_dir: str | os.PathLike | None = None) -> Path:
+    """Where `download` puts the pen digits: ``pendigits-train`` beside the MNIST download folder.
+
+    That is where `find_pen_file` looks when neither ``--pen-data`` nor $DIGITPAD_PEN_DATA is
+    given and MNIST is in the same place (by default both are in the user cache).
+    """
+    from model.data import default_mnist_dir
+
+    return Path(mnist_dir or default_mnist_dir()).resolve().parent / "pendigits-train"
+
+
+def download(
+    dest: str | os.PathLike | None = None,
+    mirrors: tuple[str, ...] = MIRRORS,
+    progress: Callable[[str, int, int], None] | None = None,
+    timeout: float = 60.0,
+) -> Path:
+    """Fetch ``pendigits-orig.tra.Z`` from the first mirror that serves it, decompress, verify.
+
+    `dest` is the folder to write ``pendigits-orig.tra`` into (default: `default_pen_dir()`).
+    The decompressed file must have the pinned SHA-256; it is written atomically, and an
+    existing correct file is kept. `progress(name, bytes_done, bytes_total)` follows the
+    compressed download. Returns the path of the decompressed file.
+    """
+    from model.data import sha256_of
+    from model.fileio import atomic_write_bytes
+
+    folder = Path(dest) if dest else default_pen_dir()
+    target = folder / FILE_NAME
+    if target.is_file() and sha256_of(target) == SHA256:
+        if progress:
+            size = target.stat().st_size
+            progress(DOWNLOAD_NAME, size, size)
+        return target
+    errors = []
+    for base in mirrors:
+        url = base.rstrip("/") + "/" + DOWNLOAD_NAME
+        try:
+            text = _fetch_z(url, progress, timeout)
+        except (OSError, ValueError, http.client.HTTPException, DataError) as exc:
+            errors.append(f"{url}: {exc}")
+            continue
+        try:
+            atomic_write_bytes(target, text)
+        except OSError as exc:
+            raise DataError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+        return target
+    raise DataError(f"{target}: download failed from every mirror ({'; '.join(errors)})")
+
+
+def _fetch_z(url: str, progress, timeout: float) -> bytes:
+    """The decompressed bytes of the .Z at `url`, checked against `SHA256`."""
+    import hashlib
+    import urllib.request
+
+    from model import lzw
+    from model.data import _ssl_context
+
+    context = _ssl_context() if url.startswith("https:") else None
+    chunks, done = [], 0
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
+        total = int(resp.headers.get("Content-Length") or 0)
+        while chunk := resp.read(1 << 16):
+            chunks.append(chunk)
+            done += len(chunk)
+            if done > MAX_DOWNLOAD:
+                raise DataError(f"more than {MAX_DOWNLOAD >> 20} MiB: not the pen-digits file")
+            if progress:
+                progress(DOWNLOAD_NAME, done, total)
+    try:
+        text = lzw.decompress(b"".join(chunks))
+    except lzw.LZWError as exc:
+        raise DataError(str(exc)) from None
+    digest = hashlib.sha256(text).hexdigest()
+    if digest != SHA256:
+        raise DataError(f"checksum mismatch after decompressing (got {digest[:12]}...)")
+    return text
 
 
 def load(path: str | os.PathLike, scale: float = DIGIT_HEIGHT / TABLET) -> list[PenSample]:

@@ -72,6 +72,7 @@ def train(
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     init: Sequence[np.ndarray] | None = None,
+    anchor: Sequence[np.ndarray] | None = None,
 ) -> TrainResult:
     """Minimise the regularised cross-entropy with L-BFGS-B.
 
@@ -79,7 +80,11 @@ def train(
     with the lowest cost seen (so a cancelled run is still usable). With the
     same data, layout and seed the result is the same, whatever the number of
     cores. `init` warm-starts from existing Thetas instead of the seeded
-    random initialisation.
+    random initialisation. `y` may also be (m, n_out) target rows in 0..1
+    (soft targets, e.g. another network's outputs) instead of labels.
+    `anchor` regularises towards those Thetas instead of towards zero
+    (lambda/(2m)·Σ(W - anchor)², biases excluded), for fine-tuning that should
+    stay near a trained network (`model.adapt`).
 
     The data is cut once into ink blocks (`model.blocks`) and each loss and
     gradient is summed over them in `SHARES` shares on up to one thread per
@@ -90,7 +95,10 @@ def train(
         raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
     # The data is fixed for the whole run: cut it once into blocks that skip
     # the pixels their rows never use (see model.blocks).
-    blocks = ink_blocks(np.asarray(X, dtype=mlp.DTYPE), mlp.one_hot(y, layout.sizes[-1]))
+    y = np.asarray(y)
+    Y = y.astype(mlp.DTYPE) if y.ndim == 2 else mlp.one_hot(y, layout.sizes[-1])
+    blocks = ink_blocks(np.asarray(X, dtype=mlp.DTYPE), Y)
+    anchors = None if anchor is None else [np.asarray(a, dtype=np.float64)[:, 1:] for a in anchor]
     rng = np.random.default_rng(seed)
     start_thetas = init if init is not None else mlp.init_thetas(layout, rng)
     x0 = mlp.pack(start_thetas)
@@ -102,7 +110,10 @@ def train(
     def fun(flat: np.ndarray, pool: ThreadPoolExecutor) -> tuple[float, np.ndarray]:
         if cancel is not None and cancel.is_set():
             raise _Stop
-        cost, grads = mlp.cost_and_grad_blocks(mlp.unpack(flat, layout), blocks, lam, pool, SHARES)
+        thetas = mlp.unpack(flat, layout)
+        cost, grads = mlp.cost_and_grad_blocks(thetas, blocks, lam if anchors is None else 0.0, pool, SHARES)
+        if anchors is not None:
+            cost += _anchor_penalty(thetas, anchors, grads, lam, len(X))
         if cost < best["cost"]:
             best["cost"] = cost
             best["x"] = flat.copy()
@@ -137,6 +148,17 @@ def train(
     seconds = time.perf_counter() - t0
     thetas = [t.copy() for t in mlp.unpack(best["x"], layout)]
     return TrainResult(thetas, float(best["cost"]), iteration[0], seconds, cancelled, message, costs)
+
+
+def _anchor_penalty(thetas: Sequence[np.ndarray], anchors: Sequence[np.ndarray],
+                    grads: list[np.ndarray], lam: float, m: int) -> float:
+    """lambda/(2m)·Σ(W - anchor)² over the non-bias weights; adds its gradient to `grads`."""
+    cost = 0.0
+    for theta, a, g in zip(thetas, anchors, grads, strict=True):
+        d = theta[:, 1:] - a
+        cost += lam / (2.0 * m) * float(np.vdot(d, d))
+        g[:, 1:] += (lam / m) * d
+    return cost
 
 
 def accuracy(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, batch: int = 10000) -> float:

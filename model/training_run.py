@@ -27,6 +27,40 @@ from model.layout import Layout
 from model.weights import PREPROCESSING_VERSION, save_committee, save_weights
 
 
+@dataclass(frozen=True)
+class MemberSpec:
+    """What sets one committee member apart; everything else comes from the run's TrainConfig."""
+
+    hidden: tuple[int, ...]
+    deskew: bool = False
+    pen_copies: int = 3
+
+    @classmethod
+    def parse(cls, text: str) -> MemberSpec:
+        """``HIDDEN[:deskew][:penN]``, e.g. ``500``, ``800:deskew``, ``300,100:deskew:pen6``."""
+        from model.layout import parse_hidden
+
+        parts = text.strip().split(":")
+        try:
+            hidden = tuple(parse_hidden(parts[0]))
+        except ValueError as exc:
+            raise ValueError(f"--member {text!r}: {exc}") from None
+        deskew_it, pen_copies = False, 3
+        for extra in parts[1:]:
+            if extra == "deskew":
+                deskew_it = True
+            elif extra.startswith("pen") and extra[3:].isdigit() and int(extra[3:]) >= 1:
+                pen_copies = int(extra[3:])
+            else:
+                raise ValueError(f"--member {text!r}: expected HIDDEN[:deskew][:penN], e.g. 800:deskew:pen6; "
+                                 f"got {extra!r}")
+        return cls(hidden, deskew_it, pen_copies)
+
+    def __str__(self) -> str:
+        return ",".join(map(str, self.hidden)) + (":deskew" if self.deskew else "") + (
+            f":pen{self.pen_copies}" if self.pen_copies != 3 else "")
+
+
 @dataclass
 class TrainConfig:
     """Everything that determines a training run's result."""
@@ -45,6 +79,8 @@ class TrainConfig:
     validation: int = 0
     deskew: bool = False
     pen_copies: int = 3
+    members: tuple[MemberSpec, ...] = ()
+    """Two or more: train a committee (`run_committee`), each member with its own size and preprocessing."""
     command: str = ""
 
 
@@ -55,6 +91,14 @@ class RunResult:
     thetas: list[np.ndarray]
     meta: dict
     cancelled: bool
+    members: list[tuple[str, list[np.ndarray], dict]] = field(default_factory=list)
+    """A committee's (folder name, Thetas, model.json) per member; empty for one network."""
+
+    def save(self, folder: str | Path) -> Path:
+        """Write these weights (one network or the whole committee) atomically into `folder`."""
+        if self.members:
+            return save_committee(folder, self.members, self.meta)
+        return save_weights(folder, self.thetas, self.meta)
 
 
 @dataclass
@@ -123,8 +167,13 @@ def run_training(
     progress: Callable[[_train.Progress], None] | None = None,
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
+    extra: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> RunResult:
-    """Train as `config` says; write the weights folder to `out` (if given)."""
+    """Train as `config` says; write the weights folder to `out` (if given).
+
+    `extra` = (X, y, name) adds more training rows (the user's own samples, from the
+    Retrain dialog); they are recorded in model.json under ``data[name]``.
+    """
     layout = Layout.with_hidden(config.hidden)
     train_split = load_mnist("train", config.data_dir)
     test_split = load_mnist("test", config.data_dir)
@@ -157,6 +206,12 @@ def run_training(
         sources["pendigits"] = {"file": str(pen_path), "sha256": sha256_of(pen_path)}
         if val_s:
             pen_val = pendigits.render_samples(val_s)
+
+    if extra is not None and len(extra[1]):
+        X_base = np.concatenate([X_base, np.asarray(extra[0], dtype=X_base.dtype).reshape(-1, 784)])
+        y_base = np.concatenate([y_base, np.asarray(extra[1], dtype=y_base.dtype)])
+        sources[extra[2]] = {"rows": int(len(extra[1]))}
+        log(f"{extra[2]}: {len(extra[1])} rows added")
 
     if config.deskew:
         # Everything this network sees, training and measuring alike, is deskewed first,
@@ -225,47 +280,31 @@ def run_training(
     return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)
 
 
-@dataclass(frozen=True)
-class MemberSpec:
-    """What sets one committee member apart; everything else comes from the run's TrainConfig."""
-
-    hidden: tuple[int, ...]
-    deskew: bool = False
-    pen_copies: int = 3
-
-    @classmethod
-    def parse(cls, text: str) -> MemberSpec:
-        """``HIDDEN[:deskew][:penN]``, e.g. ``500``, ``800:deskew``, ``300,100:deskew:pen6``."""
-        from model.layout import parse_hidden
-
-        parts = text.strip().split(":")
-        try:
-            hidden = tuple(parse_hidden(parts[0]))
-        except ValueError as exc:
-            raise ValueError(f"--member {text!r}: {exc}") from None
-        deskew_it, pen_copies = False, 3
-        for extra in parts[1:]:
-            if extra == "deskew":
-                deskew_it = True
-            elif extra.startswith("pen") and extra[3:].isdigit() and int(extra[3:]) >= 1:
-                pen_copies = int(extra[3:])
-            else:
-                raise ValueError(f"--member {text!r}: expected HIDDEN[:deskew][:penN], e.g. 800:deskew:pen6; "
-                                 f"got {extra!r}")
-        return cls(hidden, deskew_it, pen_copies)
-
-    def __str__(self) -> str:
-        return ",".join(map(str, self.hidden)) + (":deskew" if self.deskew else "") + (
-            f":pen{self.pen_copies}" if self.pen_copies != 3 else "")
-
-
-def run_committee(
+def train_model(
     config: TrainConfig,
-    members: list[MemberSpec],
     out: Path | None,
     progress: Callable[[_train.Progress], None] | None = None,
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
+    extra: tuple[np.ndarray, np.ndarray, str] | None = None,
+) -> RunResult:
+    """What `digitpad train` and the Retrain dialog run: a committee when `config.members` has
+    two or more members, else one network (shaped by the single member, if one is given)."""
+    if len(config.members) > 1:
+        return run_committee(config, out, progress, cancel, log, extra)
+    if config.members:
+        m = config.members[0]
+        config = replace(config, hidden=list(m.hidden), deskew=m.deskew, pen_copies=m.pen_copies, members=())
+    return run_training(config, out, progress, cancel, log, extra)
+
+
+def run_committee(
+    config: TrainConfig,
+    out: Path | None,
+    progress: Callable[[_train.Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    log: Callable[[str], None] = lambda s: None,
+    extra: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> RunResult:
     """Train each member as `config` says but with its own size and preprocessing, then save them together.
 
@@ -279,6 +318,7 @@ def run_committee(
     ``RunResult.thetas`` are the first member's; ``meta`` describes the
     committee and its averaged accuracies.
     """
+    members = list(config.members)
     t0 = time.perf_counter()
     total = [config.max_iter * len(members)]  # iterations this run trains (reused members excluded)
     trained = [0]
@@ -288,7 +328,8 @@ def run_committee(
         name = f"member{i + 1}"
         log(f"committee member {i + 1}/{len(members)}: hidden {list(spec.hidden)}"
             + (", deskewed" if spec.deskew else "") + f", {spec.pen_copies} pen copies")
-        cfg = replace(config, hidden=list(spec.hidden), deskew=spec.deskew, pen_copies=spec.pen_copies)
+        cfg = replace(config, hidden=list(spec.hidden), deskew=spec.deskew, pen_copies=spec.pen_copies,
+                      members=())
 
         def member_progress(p: _train.Progress) -> None:
             if progress:
@@ -302,7 +343,8 @@ def run_committee(
             result = finished
             total[0] -= config.max_iter
         else:
-            result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log)
+            result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log,
+                                  extra)
             trained[0] += config.max_iter
         results.append((name, result, spec))
         if result.cancelled:
@@ -312,10 +354,12 @@ def run_committee(
     meta = _committee_meta(config, results, networks, cancelled)
     log(f"committee of {len(results)}: test {meta['test_accuracy']:.4f}"
         + (f"  held-out pen {meta['pen_holdout_accuracy']:.4f}" if "pen_holdout_accuracy" in meta else ""))
+    run = RunResult(thetas=results[0][1].thetas, meta=meta, cancelled=cancelled,
+                    members=[(name, r.thetas, r.meta) for name, r, _ in results])
     if out is not None:
-        save_committee(out, [(name, r.thetas, r.meta) for name, r, _ in results], meta)
+        run.save(out)
         shutil.rmtree(staging, ignore_errors=True)
-    return RunResult(thetas=results[0][1].thetas, meta=meta, cancelled=cancelled)
+    return run
 
 
 def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:

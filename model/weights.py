@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import WeightsError
-from model.fileio import atomic_write_bytes
+from model.fileio import atomic_write_bytes, read_json
 from model.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
 
 META_FILE = "model.json"
@@ -142,13 +142,7 @@ def _load_thetas(paths: list[Path], use_cache: bool) -> list[np.ndarray]:
 def _read_meta(meta_path: Path) -> dict[str, Any]:
     if not meta_path.is_file():
         return {}
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        raise WeightsError(f"{meta_path}: not valid JSON ({reason})") from None
-    except OSError as exc:
-        raise WeightsError(f"{meta_path}: cannot be read ({exc})") from None
+    meta = read_json(meta_path, WeightsError)
     if not isinstance(meta, dict):
         raise WeightsError(f"{meta_path}: expected a JSON object")
     return meta

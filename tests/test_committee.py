@@ -1,6 +1,7 @@
 """Committees: every member is trained, saved, loaded and used; deskewing is the same in training and use."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,8 +19,8 @@ def committee(tmp_path_factory):
     out = tmp_path_factory.mktemp("c") / "weights"
     config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
                          stages=2, augment=1, command="test")
-    members = [MemberSpec((24,)), MemberSpec((16,), deskew=True)]
-    result = run_committee(config, members, out)
+    members = (MemberSpec((24,)), MemberSpec((16,), deskew=True))
+    result = run_committee(replace(config, members=members), out)
     return out, result
 
 
@@ -75,22 +76,21 @@ def test_broken_committees_give_one_line(committee, tmp_path):
     with pytest.raises(WeightsError, match="must list member folder names"):
         load_weights(broken)
     (broken / "model.json").write_text("[" * 100_000)
-    with pytest.raises(WeightsError, match="not valid JSON"):
+    with pytest.raises(WeightsError, match="nested too deeply"):
         load_weights(broken)
 
 
 def test_a_stopped_run_resumes_with_finished_members_and_retrains_changed_ones(committee, tmp_path):
     import shutil
-    from dataclasses import replace
 
     out, _ = committee
     staging = tmp_path / ".w.members"
     shutil.copytree(out / "member1", staging / "member1")
     config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
                          stages=2, augment=1, command="test")
-    members = [MemberSpec((24,)), MemberSpec((16,), deskew=True)]
+    members = (MemberSpec((24,)), MemberSpec((16,), deskew=True))
     lines: list[str] = []
-    run_committee(config, members, tmp_path / "w", log=lines.append)
+    run_committee(replace(config, members=members), tmp_path / "w", log=lines.append)
     assert any("committee member 1: reusing" in line for line in lines)
     again = load_weights(tmp_path / "w")
     for a, b in zip(again.networks, load_weights(out).networks, strict=True):
@@ -99,5 +99,5 @@ def test_a_stopped_run_resumes_with_finished_members_and_retrains_changed_ones(c
     # a member trained with other settings is not reused
     shutil.copytree(out / "member1", staging / "member1")
     lines.clear()
-    run_committee(replace(config, seed=3), members[:1], tmp_path / "w3", log=lines.append)
+    run_committee(replace(config, seed=3, members=members[:1]), tmp_path / "w3", log=lines.append)
     assert not any("reusing" in line for line in lines)

@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from conftest import MNIST, run_cli
+from conftest import MNIST, PEN_FILE, run_cli
 
 from model import data
 from model.errors import DataError
@@ -131,6 +131,7 @@ def test_download_cli_with_only_a_bad_mirror_fails_cleanly(tmp_path, mnist_serve
 
 
 def test_download_cli_from_file_url(tmp_path):
-    r = run_cli("download", "--dest", str(tmp_path / "dl"), "--mirror", MNIST.as_uri() + "/")
+    r = run_cli("download", "--dest", str(tmp_path / "dl"), "--mirror", MNIST.as_uri() + "/",
+                "--mirror", PEN_FILE.parent.as_uri() + "/")
     assert r.returncode == 0, r.stderr
-    assert "MNIST ready" in r.stdout and "100.0%" in r.stderr
+    assert "MNIST ready" in r.stdout and "Pen digits ready" in r.stdout and "100.0%" in r.stderr

@@ -301,7 +301,11 @@ def test_download_from_a_local_mirror(onedir_exe, tmp_path):
 
     if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip("needs the gzipped MNIST files to serve")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MNIST))
+    served = tmp_path / "mirror"  # MNIST and the pen digits' .Z side by side, as one mirror
+    served.mkdir()
+    for f in [*MNIST.glob("*.gz"), PEN_FILE.parent / "pendigits-orig.tra.Z"]:
+        (served / f.name).symlink_to(f)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -313,9 +317,10 @@ def test_download_from_a_local_mirror(onedir_exe, tmp_path):
         server.shutdown()
         server.server_close()
     assert r.returncode == 0, r.stderr
-    assert "MNIST ready" in r.stdout
+    assert "MNIST ready" in r.stdout and "Pen digits ready" in r.stdout
     for name in ("t10k-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
         assert (tmp_path / "got" / name).read_bytes() == (MNIST / name).read_bytes()
+    assert (tmp_path / "pendigits-train" / "pendigits-orig.tra").read_bytes() == PEN_FILE.read_bytes()
 
 
 def test_clean_environment_and_other_cwd(exe, inputs, tmp_path):
@@ -440,3 +445,29 @@ def test_frozen_inside_window(onedir_exe, xvfb, tmp_path):
         status = app.close(timeout=60)
     assert status == 0, app.stderr()
     assert "Traceback" not in app.stderr()
+
+
+@needs_pen
+def test_adapt_with_the_shipped_replay_set_and_no_data_folder(onedir_exe, tmp_path):
+    """`digitpad adapt` in the bundle: the replay set ships inside it, no data set is needed."""
+    from model import pendigits
+    from model.ink import Ink
+    from model.replay import load_replay, replay_path
+    from model.samples import SampleStore
+
+    store = SampleStore(tmp_path / "taught")
+    seen: dict[int, int] = {}
+    for s in pendigits.load(PEN_FILE):
+        if s.writer == 26 and seen.get(s.label, 0) < 2:
+            seen[s.label] = seen.get(s.label, 0) + 1
+            store.add(Ink(s.strokes, *pendigits.CANVAS, 12), str(s.label))
+    home = tmp_path / "home"
+    env = clean_env(home, DIGITPAD_DATA=str(tmp_path / "no-data"))
+    before = bundle_listing(onedir_exe)
+    r = run_frozen(onedir_exe, "adapt", str(tmp_path / "taught"), cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "MNIST test: not measured" in r.stdout and "Traceback" not in r.stderr
+    meta = json.loads((home / "weights" / "model.json").read_text())
+    assert meta["adapt"]["n_samples"] == 20
+    assert meta["replay"]["sha256"] == load_replay(replay_path(ROOT)).sha256
+    assert bundle_listing(onedir_exe) == before

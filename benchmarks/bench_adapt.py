@@ -1,0 +1,132 @@
+"""How much adapting to a writer's samples helps on that writer's other digits (issue 11).
+
+For each pen validation writer (25-30, never in the shipped model's
+training): teach the first K of each digit (in the file's order), adapt the
+weights (`model.adapt`, with the shipped replay set), and read that writer's
+other digits. Prints, per K: shipped vs adapted accuracy on the other digits
+(pooled over the writers), the share of errors cut (mean over writers and
+pooled), MNIST test after adapting (mean and lowest), the adapt time (one
+adaptation, what "Adapt" trains for the weights) and the time with the fair
+estimate (the extra fold adaptations the dialog shows before/after from). "cpu s"
+is the process's CPU time over all threads for the one adaptation: on a
+shared machine it says more than the wall-clock time.
+
+Run: ``python benchmarks/bench_adapt.py [--k 1,3,5] [--copies 10] [--iters 30]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402,F401  (repo on sys.path, default data location)
+
+from model import adapt, mlp, pendigits  # noqa: E402
+from model.data import load_mnist  # noqa: E402
+from model.replay import load_replay, replay_path  # noqa: E402
+from model.train import accuracy  # noqa: E402
+from model.weights import load_weights  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def first_k(samples: list[pendigits.PenSample], k: int) -> tuple[list, list]:
+    """(taught, rest): the first k samples of each digit in file order, and the others."""
+    seen: dict[int, int] = {}
+    taught, rest = [], []
+    for s in samples:
+        n = seen.get(s.label, 0)
+        (taught if n < k else rest).append(s)
+        seen[s.label] = n + 1
+    return taught, rest
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", default=str(ROOT / "weights"))
+    p.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA)")
+    p.add_argument("--pen-data", help="pendigits folder (default: beside MNIST)")
+    p.add_argument("--k", default="1,3,5", help="samples taught per digit (comma list)")
+    p.add_argument("--writers", default="25,26,27,28,29,30")
+    p.add_argument("--copies", type=int, default=adapt.COPIES)
+    p.add_argument("--iters", type=int, default=adapt.ITERS)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-estimate", action="store_true", help="skip the fair-estimate folds")
+    p.add_argument("--validation", action="store_true",
+                   help="also print MNIST validation (the last 10,000 training images) after adapting")
+    p.add_argument("--plain", action="store_true",
+                   help="the issue's prototype recipe: decay towards zero and replay labels (keep=False)")
+    args = p.parse_args()
+
+    model = load_weights(args.weights)
+    thetas = model.thetas
+    replay = load_replay(replay_path(ROOT))
+    test = load_mnist("test", args.data)
+    if args.validation:
+        train = load_mnist("train", args.data)
+        Xv, yv = train.X[-10_000:], train.y[-10_000:]
+        vals = []
+    samples = pendigits.load(pendigits.find_pen_file(args.pen_data, args.data))
+    writers = [int(w) for w in args.writers.split(",")]
+    shipped_test = accuracy([t.astype(mlp.DTYPE) for t in thetas], test.X, test.y)
+    print(f"weights {args.weights} ({model.layout}); MNIST test {shipped_test:.4f}; "
+          f"replay {len(replay)} rows; copies {args.copies}; iterations {args.iters}; seed {args.seed}; "
+          f"{'plain recipe' if args.plain else 'anchored + replay distilled'}")
+    print(f"{'K':>2} {'writer':>6} {'taught':>6} {'other':>5} {'shipped':>8} {'adapted':>8} {'err cut':>8} "
+          f"{'MNIST':>7} {'adapt s':>8} {'cpu s':>6} {'+est s':>7} {'est before/after':>17}")
+    for k in [int(v) for v in args.k.split(",")]:
+        rows = []
+        for w in writers:
+            mine = [s for s in samples if s.writer == w]
+            taught, rest = first_k(mine, k)
+            Xt, yt = pendigits.render_samples(taught)
+            Xr, yr = pendigits.render_samples(rest)
+            groups = np.array([sum(1 for u in taught[:i] if u.label == s.label)
+                               for i, s in enumerate(taught)])
+            before = float(np.mean(adapt.predict(thetas, Xr) == yr))
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = adapt.adapt(thetas, Xt, yt.astype(np.int64), replay=replay, seed=args.seed,
+                              base_meta=model.meta, iters=args.iters, copies=args.copies, estimate=False,
+                              keep=not args.plain)
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+            est_secs, est = float("nan"), ""
+            if not args.no_estimate and k >= 2:
+                t1 = time.perf_counter()
+                e = adapt.adapt(thetas, Xt, yt.astype(np.int64), replay=replay, seed=args.seed,
+                                groups=groups, base_meta=model.meta, iters=args.iters, copies=args.copies,
+                                keep=not args.plain)
+                est_secs = time.perf_counter() - t1
+                est = f"{e.before:.3f}/{e.after:.3f}"
+            after = float(np.mean(adapt.predict(res.thetas, Xr) == yr))
+            mnist = float(np.mean(adapt.predict(res.thetas, test.X) == test.y))
+            if args.validation:
+                vals.append(float(np.mean(adapt.predict(res.thetas, Xv) == yv)))
+            err_b, err_a = 1 - before, 1 - after
+            cut = (err_b - err_a) / err_b if err_b > 0 else float("nan")
+            rows.append((w, len(taught), len(rest), before, after, cut, mnist, secs, est_secs, cpu,
+                         int(round(err_b * len(rest))), int(round(err_a * len(rest)))))
+            print(f"{k:>2} {w:>6} {len(taught):>6} {len(rest):>5} {before:>8.4f} {after:>8.4f} "
+                  f"{cut:>8.1%} {mnist:>7.4f} {secs:>8.2f} {cpu:>6.2f} {est_secs:>7.2f} {est:>17}",
+                  flush=True)
+        a = np.array([r[3:10] for r in rows], dtype=float)
+        n_rest = sum(r[2] for r in rows)
+        eb, ea = sum(r[10] for r in rows), sum(r[11] for r in rows)
+        est_note = ("" if np.all(np.isnan(a[:, 5]))
+                    else f"; with the fair estimate {np.nanmedian(a[:, 5]):.2f} s median")
+        print(f"K={k} summary: other digits shipped {1 - eb / n_rest:.2%} -> adapted {1 - ea / n_rest:.2%} "
+              f"({eb} -> {ea} errors of {n_rest}, pooled cut {(eb - ea) / max(eb, 1):.1%}, "
+              f"mean cut over writers {np.nanmean(a[:, 2]):.1%}); "
+              f"MNIST test after: mean {a[:, 3].mean():.2%}, lowest {a[:, 3].min():.2%}; "
+              f"adapt {np.median(a[:, 4]):.2f} s median, {a[:, 4].max():.2f} s max "
+              f"(CPU {np.median(a[:, 6]):.2f} s median){est_note}", flush=True)
+        if args.validation:
+            print(f"K={k} MNIST validation after: mean {np.mean(vals[-len(rows):]):.2%}, "
+                  f"lowest {np.min(vals[-len(rows):]):.2%}", flush=True)
+
+if __name__ == "__main__":
+    main()

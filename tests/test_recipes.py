@@ -1,0 +1,81 @@
+"""Retrain recipes: Full follows the shipped model.json, samples join a run, the comparison is fair."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import MNIST, PEN_FILE, WEIGHTS
+
+from app import recipes
+from model.ink import Ink
+from model.samples import SampleStore
+
+
+def test_full_recipe_is_the_shipped_run():
+    meta = json.loads((WEIGHTS / "model.json").read_text())
+    r = recipes.full_recipe(meta)
+    assert r.problem == "" and r.config is not None
+    c = r.config
+    assert [784, *c.hidden, 10] == meta["layer_sizes"]
+    assert (c.lam, c.max_iter, c.seed) == (meta["lambda"], meta["max_iter"], meta["seed"])
+    assert (c.stages, c.augment) == (meta["stages"], meta["augment"])
+    assert c.pen == ("pendigits" in meta["data"])
+    # The build machine's folders are not the user's: the dialog's MNIST folder and the default pen place.
+    assert c.data_dir is None and c.pen_dir is None
+    assert r.expected_seconds == meta["training_seconds"]
+    assert meta["command"] in c.command
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({}, "records no training command"),
+    ({"command": "digitpad evaluate"}, "not 'digitpad train'"),
+    ({"command": "digitpad train --hidden many"}, "does not parse"),
+    ({"command": "digitpad train --hidden-layers 0"}, "hidden"),
+    ({"command": "digitpad train --pen 'unclosed"}, "cannot split"),
+])
+def test_full_recipe_unavailable_says_why(meta, message):
+    r = recipes.full_recipe(meta)
+    assert r.config is None and message in r.problem and "\n" not in r.problem
+
+
+@pytest.fixture
+def store(tmp_path, pen_samples):
+    """Two rounds of every digit by pen writer 25, stored as the user's samples."""
+    s = SampleStore(tmp_path / "samples")
+    for d in range(10):
+        for p in [p for p in pen_samples if p.writer == 25 and p.label == d][:2]:
+            s.add(Ink(strokes=[st.tolist() for st in p.strokes], width=560, height=320, pen_width=12), str(d))
+    return s
+
+
+def test_samples_join_a_run_and_the_comparison_reads_both(store, shipped, tmp_path):
+    from model.training_run import TrainConfig, run_training
+
+    samples, warnings = store.load()
+    assert len(samples) == 20 and not warnings
+    X, y = recipes.sample_rows(samples, copies=3)
+    assert X.shape == (80, 784) and np.bincount(y).tolist() == [8] * 10
+    assert not np.array_equal(X[:20], X[20:40])  # the copies are distorted, not repeated
+    config = TrainConfig(hidden=[20], lam=1.0, max_iter=5, limit=500, data_dir=str(MNIST))
+    result = run_training(config, None, extra=(X, y, "user_samples"))
+    assert result.meta["data"]["user_samples"] == {"rows": 80}
+    assert result.meta["training_images"] == 580
+
+    missing = []
+    sets = recipes.evaluation_sets(str(MNIST), samples, None, missing)
+    assert [s.name for s in sets] == ["MNIST test", "pen writers 25–30", "your samples"] and not missing
+    table = recipes.compare(shipped, recipes.model_of(result), sets, True)
+    mnist, pen, mine = table.rows
+    assert abs(mnist.current - shipped.meta["test_accuracy"]) < 0.003  # the shipped model, read the same way
+    assert mnist.new < mnist.current  # 5 iterations on 580 images cannot match it
+    assert pen.n == sum(1 for _ in sets[1].y) and pen.current > 0.95
+    assert mine.n == 20 and mine.note == "trained on them"
+
+
+def test_no_pen_file_is_a_note_not_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(tmp_path / "nowhere"))
+    missing = []
+    sets = recipes.evaluation_sets(str(MNIST), [], None, missing)
+    assert [s.name for s in sets] == ["MNIST test"]
+    assert len(missing) == 1 and "pendigits file not found" in missing[0]
+    assert PEN_FILE.is_file()
