@@ -194,3 +194,35 @@ def test_lambda_matches_the_shipped_runs_ratio(shipped):
     lam = adapt.scaled_lambda(shipped.meta, 5050)
     assert lam / 5050 == pytest.approx(shipped.meta["lambda"] / shipped.meta["training_images"])
     assert adapt.scaled_lambda({}, 1000) == pytest.approx(1000 * 3.0 / 155_976)
+
+
+def test_a_committee_with_a_deskewing_member_adapts_and_saves_in_its_own_shape(tmp_path):
+    """Each member is adapted on the inputs it reads (deskewed or not) and saved back as a committee."""
+    from model.layout import Layout
+    from model.mlp import init_thetas
+    from model.recognise import Recogniser
+    from model.weights import load_weights, save_committee
+
+    rng = np.random.default_rng(4)
+    base_dir = save_committee(tmp_path / "base", [
+        ("plain", init_thetas(Layout.with_hidden([14]), rng), {}),
+        ("slanted", init_thetas(Layout.with_hidden([12]), rng), {"deskew": True}),
+    ], {"lambda": 3.0, "training_images": 155_976})
+    base = load_weights(base_dir)
+    replay = _small_replay()
+    X, y = replay.X[:30], replay.y[:30]
+    res = adapt.adapt(base, X, y, replay=replay, iters=4, copies=1, estimate=False)
+    assert [d for _, d in res.networks] == [False, True]
+    meta = adapt.adapted_meta(base.meta, base.source, res, replay)
+    out = adapt.save_adapted(tmp_path / "adapted", base, res, meta)
+    got = load_weights(out)
+    assert [n.source.name for n in got.networks] == ["plain", "slanted"]
+    assert [n.deskew for n in got.networks] == [False, True]
+    # what adapt measured with is what the app will compute from the saved files
+    app_labels = Recogniser(got).classify(replay.X).argmax(1)
+    np.testing.assert_array_equal(app_labels, adapt.predict(res.networks, replay.X))
+    # the deskewing member is fine-tuned on deskewed rows, not on the raw ones
+    slanted = base.networks[1].thetas
+    on_deskewed = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=True)
+    on_raw = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=False)
+    assert not np.allclose(on_deskewed.thetas[0], on_raw.thetas[0])
