@@ -55,7 +55,7 @@ def test_correct_overrides_and_stores_then_relabels(tmp_path, reader, pen_sample
 
 
 def _outcome(**kw):
-    base = dict(thetas=None, meta={}, result=None, n_samples=3, samples_before=0.0, samples_after=0.0,
+    base = dict(base=None, meta={}, result=None, n_samples=3, samples_before=0.0, samples_after=0.0,
                 check_before=1.0, check_after=0.995, mnist_before=None, mnist_after=None, samples_fit=1.0)
     base.update(kw)
     return AdaptOutcome(**base)
