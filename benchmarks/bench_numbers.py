@@ -93,6 +93,67 @@ def pen_numbers(samples: Sequence, n: int, seed: int, vary_every: int = 3,
                        vary_height=(i % vary_every == 0)) for i in range(n)]
 
 
+GAP_BUCKETS = {
+    "spaced": (0.05, 0.20),
+    "touching": (0.0, 0.0),
+    "overlapping": (-0.05, -0.03),
+}
+"""Gap between neighbouring digit boxes as a fraction of the digit height (negative: overlap)."""
+
+
+def by_writer(samples: Sequence) -> dict[int, list]:
+    """Samples grouped by writer id."""
+    out: dict[int, list] = {}
+    for s in samples:
+        out.setdefault(s.writer, []).append(s)
+    return out
+
+
+def compact_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
+                   gap: tuple[float, float]) -> tuple[list[np.ndarray], str, list[list[np.ndarray]]]:
+    """A number written by one writer with a given spacing: (strokes, text, strokes per digit).
+
+    `samples` are one writer's digits. Each digit is rescaled by 0.9-1.1 and
+    placed so that the gap between its bounding box and the previous one's is
+    drawn from `gap` (a fraction of the two digits' mean height; negative
+    values make the boxes overlap), with a vertical wobble of 3% of the height.
+    The strokes keep the order they were written in, digit after digit.
+    """
+    strokes: list[np.ndarray] = []
+    digits: list[list[np.ndarray]] = []
+    text = ""
+    right, last_h = 0.0, 0.0
+    for k in range(n_digits):
+        s = samples[int(rng.integers(len(samples)))]
+        st = rescale_strokes([np.asarray(a, dtype=np.float64) for a in s.strokes], float(rng.uniform(0.9, 1.1)))
+        pts = np.concatenate(st)
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        h = max(y1 - y0, 1.0)
+        g = 0.0 if k == 0 else float(rng.uniform(*gap)) * (h + last_h) / 2.0
+        dx = (right + g - x0) if k else 40.0 - x0
+        dy = 160.0 - (y0 + y1) / 2.0 + float(rng.normal(0.0, 0.03)) * h
+        st = [a + np.array([dx, dy]) for a in st]
+        right, last_h = x1 + dx, h
+        strokes.extend(st)
+        digits.append(st)
+        text += str(s.label)
+    return strokes, text, digits
+
+
+def compact_numbers(samples: Sequence, n: int, seed: int, gap: tuple[float, float],
+                    lengths: tuple[int, int] = (2, 6)) -> list[tuple[list[np.ndarray], str, list]]:
+    """`n` one-writer numbers of 2-6 digits with gaps drawn from `gap` (see `compact_number`)."""
+    rng = np.random.default_rng(seed)
+    writers = by_writer(samples)
+    ids = sorted(writers)
+    out = []
+    for _ in range(n):
+        w = ids[int(rng.integers(len(ids)))]
+        out.append(compact_number(writers[w], rng, int(rng.integers(lengths[0], lengths[1] + 1)), gap))
+    return out
+
+
 # --------------------------------------------------------------------------- image rows
 
 
@@ -147,19 +208,33 @@ def render_scan(ink: np.ndarray, style: ScanStyle, rng: np.random.Generator) -> 
     return (np.clip(grey, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
+def _ink_columns(cell: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last column of a cell holding ink (above 0.3)."""
+    cols = np.flatnonzero((cell > 0.3).any(axis=0))
+    return (int(cols[0]), int(cols[-1]) + 1) if cols.size else (0, cell.shape[1])
+
+
 def usps_row(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_digits: int,
-             style: ScanStyle | None = None) -> tuple[np.ndarray, str]:
+             style: ScanStyle | None = None,
+             gap: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
     """A row of USPS digits as a dark-on-white scan: (grey uint8 image, the digits).
 
     Each 16x16 digit is upscaled to 64-96 px (one size per row, +-8% per
     digit), the cells are separated by 10-40% of the size, with a margin of
-    30-60% around the row and a small vertical wobble.
+    30-60% around the row and a small vertical wobble. With `gap`, the gap
+    between the *ink* of neighbouring digits is drawn from that range instead
+    (a fraction of the size; 0 makes the ink boxes touch, negative overlap).
     """
     size = int(rng.integers(64, 97))
     margin = int(size * rng.uniform(0.3, 0.6))
     idx = rng.integers(len(X), size=n_digits)
     cells = [_upscale(X[i], max(16, int(round(size * rng.uniform(0.92, 1.08))))) for i in idx]
-    gaps = [int(size * rng.uniform(0.10, 0.40)) for _ in range(n_digits - 1)]
+    if gap is None:
+        gaps = [int(size * rng.uniform(0.10, 0.40)) for _ in range(n_digits - 1)]
+    else:  # cell gap = wanted ink gap - the blank columns at the touching edges
+        ink_cols = [_ink_columns(c) for c in cells]
+        gaps = [int(round(size * rng.uniform(*gap))) - (a.shape[1] - ink_cols[k][1]) - ink_cols[k + 1][0]
+                for k, a in enumerate(cells[:-1])]
     width = sum(c.shape[1] for c in cells) + sum(gaps) + 2 * margin
     height = max(c.shape[0] for c in cells) + 2 * margin + size // 5
     ink = np.zeros((height, width), dtype=np.float32)
@@ -173,11 +248,11 @@ def usps_row(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_digits: i
     return render_scan(ink, style, rng), "".join(str(int(y[i])) for i in idx)
 
 
-def usps_rows(X: np.ndarray, y: np.ndarray, n: int, seed: int,
-              lengths: tuple[int, int] = (2, 6)) -> list[tuple[np.ndarray, str]]:
-    """`n` rows of 2-6 USPS digits (lengths (1, 1) gives single-digit scans)."""
+def usps_rows(X: np.ndarray, y: np.ndarray, n: int, seed: int, lengths: tuple[int, int] = (2, 6),
+              gap: tuple[float, float] | None = None) -> list[tuple[np.ndarray, str]]:
+    """`n` rows of 2-6 USPS digits (lengths (1, 1) gives single-digit scans); `gap` as in `usps_row`."""
     rng = np.random.default_rng(seed)
-    return [usps_row(X, y, rng, int(rng.integers(lengths[0], lengths[1] + 1))) for _ in range(n)]
+    return [usps_row(X, y, rng, int(rng.integers(lengths[0], lengths[1] + 1)), gap=gap) for _ in range(n)]
 
 
 def pen_scans(samples: Sequence, n: int, seed: int, lengths: tuple[int, int] = (1, 4),

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from model import images, ink, mlp, segment
+from model import images, ink, mlp, segment, segment_image, segment_ink
 from model.errors import NothingToRecognise
+from model.lattice import Alternative, Found
 from model.weights import Model
+
+CLOSE_CALL = 2.0
+"""A runner-up reading scored within this many nats of the best (at least e^-2, 14%, as
+likely) is a close call: the app shows it under the result."""
 
 DEFAULT_UNSURE_BELOW = 0.80
 """Default confidence under which an answer is flagged "not sure"; a model's
@@ -47,6 +52,16 @@ class Reading:
 
     digits: list[DigitResult] = field(default_factory=list)
     unsure_below: float = DEFAULT_UNSURE_BELOW
+    score: float | None = None
+    """Log-likelihood of the reading (0 = certain), when it came from a search over segmentations."""
+    alternative: Alternative | None = None
+    """The best reading with a different text, with its score and the digits it doubts."""
+
+    @property
+    def close_call(self) -> bool:
+        """True when the runner-up reading is nearly as likely as this one (`CLOSE_CALL`)."""
+        return (self.alternative is not None and self.score is not None
+                and self.score - self.alternative.score < CLOSE_CALL)
 
     @property
     def text(self) -> str:
@@ -64,9 +79,20 @@ class Reading:
         return self.confidence < self.unsure_below
 
     def to_json(self) -> dict:
-        """Plain-JSON form used by ``predict --json``."""
+        """Plain-JSON form used by ``predict --json``.
+
+        ``alternative`` (null when there is none) is the runner-up reading:
+        its ``digits``, ``score`` (log-likelihood, like ``score``) and
+        ``doubtful`` (0-based positions of the best reading's digits it
+        disputes); ``close_call`` says whether it is close enough to show.
+        """
+        alt = self.alternative
         return {
             "digits": self.text,
+            "score": None if self.score is None else round(self.score, 4),
+            "alternative": None if alt is None else {
+                "digits": alt.text, "score": round(alt.score, 4), "doubtful": list(alt.doubtful)},
+            "close_call": self.close_call,
             "confidence": round(self.confidence, 6),
             "unsure": self.unsure,
             "per_digit": [
@@ -110,18 +136,37 @@ class Recogniser:
         ]
         return Reading(digits, self.unsure_below)
 
+    def _found(self, found: Found) -> Reading:
+        digits = [
+            DigitResult(int(p.argmax()), np.asarray(p), box, img)
+            for p, box, img in zip(found.probs, found.boxes, found.crops, strict=True)
+        ]
+        return Reading(digits, self.unsure_below, found.score, found.alternative)
+
     def read_strokes(self, strokes: Sequence[np.ndarray]) -> Reading:
-        """Split strokes into digits, normalise each, classify all at once."""
+        """Split strokes into digits by recognition (`model.segment_ink`), with the runner-up reading."""
+        strokes = ink.as_strokes(strokes)
+        if not strokes:
+            raise NothingToRecognise("nothing to recognise: the drawing is empty")
+        return self._found(segment_ink.read(strokes, self.classify))
+
+    def read_strokes_by_geometry(self, strokes: Sequence[np.ndarray]) -> Reading:
+        """The earlier reading: strokes grouped by geometry alone (`model.segment.split_strokes`)."""
         strokes = ink.as_strokes(strokes)
         if not strokes:
             raise NothingToRecognise("nothing to recognise: the drawing is empty")
         groups = segment.split_strokes(strokes)
-        crops = [ink.normalise(g) for g in groups]
-        boxes = [ink.bounds(g) for g in groups]
-        return self._reading(crops, boxes)
+        return self._reading([ink.normalise(g) for g in groups], [ink.bounds(g) for g in groups])
 
     def read_ink_map(self, ink_map: np.ndarray) -> Reading:
-        """Digits in an ink map (0 paper .. 1 ink), left to right."""
+        """Digits in an ink map (0 paper .. 1 ink), left to right, split by recognition."""
+        found = segment_image.read(ink_map, self.classify)
+        if not found.crops:
+            raise NothingToRecognise("nothing to recognise: the image has no ink")
+        return self._found(found)
+
+    def read_ink_map_by_geometry(self, ink_map: np.ndarray) -> Reading:
+        """The earlier image reading: components grouped and cut by geometry alone."""
         found = segment.split_image(ink_map)
         if not found:
             raise NothingToRecognise("nothing to recognise: the image has no ink")
