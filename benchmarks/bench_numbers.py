@@ -362,8 +362,55 @@ def read_grey(recogniser):
     return read
 
 
+USPS_GAPS = {
+    "spaced": None,
+    "touching": (0.0, 0.0),
+    "overlapping": (-0.06, -0.03),
+}
+"""USPS rows: spaced (cells 10-40% apart), ink boxes touching, ink overlapping by 3-6% of the size."""
+
+
+def read_geometry(recogniser):
+    """The earlier segmentation (geometry alone), for comparison on the same inputs."""
+    return recogniser.read_strokes_by_geometry
+
+
+def read_grey_geometry(recogniser):
+    """The earlier image segmentation (geometry alone) for grey uint8 pictures."""
+    from model import images
+
+    def read(grey: np.ndarray):
+        return recogniser.read_ink_map_by_geometry(images.ink_map(grey.astype(np.float32) / 255.0))
+
+    return read
+
+
+def close_call_rates(read, cases: Sequence[tuple]) -> tuple[float, float]:
+    """(fraction of wrong readings flagged as close calls, fraction of right ones flagged)."""
+    flagged = {True: [0, 0], False: [0, 0]}
+    for inp, truth, *_ in cases:
+        r = read(inp)
+        ok = r.text == truth
+        flagged[ok][0] += bool(r.close_call)
+        flagged[ok][1] += 1
+    return flagged[False][0] / max(flagged[False][1], 1), flagged[True][0] / max(flagged[True][1], 1)
+
+
+def live_times(read, cases: Sequence[tuple], repeats: int = 3) -> np.ndarray:
+    """Seconds per reading of each case (best of `repeats`), as the pad does after each stroke."""
+    out = []
+    for inp, *_ in cases:
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            read(inp)
+            best = min(best, time.perf_counter() - t0)
+        out.append(best)
+    return np.array(out)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print count/string accuracy and time per digit on larger sets."""
+    """Print count/string accuracy and time per digit, new segmentation against the old, by spacing."""
     from model import pendigits
     from model.recognise import Recogniser
     from model.weights import load_weights
@@ -371,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=str(ROOT / "weights"))
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    ap.add_argument("--n", type=int, default=1000, help="inputs per set (1000)")
+    ap.add_argument("--n", type=int, default=1000, help="pen numbers per set (1000)")
+    ap.add_argument("--n-scans", type=int, default=300, help="scanned rows per set (300)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--misses", type=int, default=0, help="print this many misses per set")
     args = ap.parse_args(argv)
@@ -381,24 +429,44 @@ def main(argv: list[str] | None = None) -> int:
     pen = pendigits.load(data / "pendigits-train" / pendigits.FILE_NAME)
     held = [s for s in pen if s.writer in HOLDOUT_WRITERS]
     X, y = load_usps(data / "usps-train" / "usps-train.npz")
-    print(f"weights {args.weights}  seed {args.seed}")
+    print(f"weights {args.weights}  seed {args.seed}  (new = segmentation by recognition, "
+          f"old = geometry alone, on the same inputs)")
 
-    sets = {
-        "pen single (writers 25-30)": ([(s.strokes, str(s.label)) for s in held][: args.n], rec.read_strokes),
-        "pen numbers (writers 25-30)": (pen_numbers(held, args.n, args.seed), rec.read_strokes),
-        "pen numbers (all writers)": (pen_numbers(pen, args.n, args.seed + 1), rec.read_strokes),
-        "usps single scans": (usps_rows(X, y, args.n, args.seed + 2, (1, 1)), read_grey(rec)),
-        "usps rows": (usps_rows(X, y, args.n, args.seed + 3), read_grey(rec)),
-        "pen scans (writers 25-30)": (pen_scans(held, args.n, args.seed + 4), read_grey(rec)),
-    }
-    for name, (cases, read) in sets.items():
-        s, misses = score(read, cases)
-        extra = ""
-        if name.startswith("pen numbers"):
-            extra = f"  (perfect split: string {oracle_strings(rec, cases):.4f})"
-        print(s.line(name) + extra, flush=True)
+    def show(name: str, cases, new, old=None) -> None:
+        s, misses = score(new, cases)
+        line = s.line(name + " new")
+        if old is not None:
+            o, _ = score(old, cases)
+            line += f"   | old: count {o.count_rate:.4f}  string {o.string_rate:.4f}"
+        print(line, flush=True)
         for truth, got in misses[: args.misses]:
             print(f"    {truth} -> {got}")
+
+    singles = [(s.strokes, str(s.label)) for s in held]
+    show("pen single (writers 25-30)", singles, rec.read_strokes, read_geometry(rec))
+    split = np.mean([len(rec.read_strokes(st).digits) > 1 for st, _ in singles])
+    print(f"  a lone pen digit read as two or more digits: {100 * split:.2f}% of {len(singles)}")
+    for k, (bucket, gap) in enumerate(GAP_BUCKETS.items()):
+        cases = compact_numbers(held, args.n, args.seed + 10 + k, gap)
+        show(f"pen numbers {bucket}", cases, rec.read_strokes, read_geometry(rec))
+        print(f"  (perfect split: string {oracle_strings(rec, cases):.4f})")
+    mixed = compact_numbers(held, args.n, args.seed + 20, (-0.05, 0.20))
+    show("pen numbers gap -5..+20%", mixed, rec.read_strokes, read_geometry(rec))
+    flagged_wrong, flagged_right = close_call_rates(rec.read_strokes, mixed)
+    print(f"  close calls: {100 * flagged_wrong:.1f}% of wrong readings, {100 * flagged_right:.1f}% "
+          f"of right ones")
+    ten = compact_numbers(held, 100, args.seed + 30, (-0.05, 0.20), lengths=(10, 10))
+    t = live_times(rec.read_strokes, ten)
+    print(f"10-digit numbers, one reading: median {1000 * np.median(t):.1f} ms, "
+          f"p95 {1000 * np.percentile(t, 95):.1f} ms, max {1000 * t.max():.1f} ms", flush=True)
+
+    show("usps single scans", usps_rows(X, y, args.n_scans, args.seed + 2, (1, 1)), read_grey(rec),
+         read_grey_geometry(rec))
+    for k, (bucket, gap) in enumerate(USPS_GAPS.items()):
+        show(f"usps rows {bucket}", usps_rows(X, y, args.n_scans, args.seed + 3 + 10 * k, gap=gap),
+             read_grey(rec), read_grey_geometry(rec))
+    show("pen scans (writers 25-30)", pen_scans(held, args.n_scans, args.seed + 4), read_grey(rec),
+         read_grey_geometry(rec))
     return 0
 
 

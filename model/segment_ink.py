@@ -54,7 +54,7 @@ CONNECTED = 0.06
 """Strokes closer than this fraction of the writing's height touch."""
 CONNECTED_FACTOR = 0.25
 """Joining strokes that touch costs this fraction of the merge cost."""
-CUT_STROKE_COST = 1.5
+CUT_STROKE_COST = 0.5
 """Cost of cutting a stroke in two at a joining line."""
 DIGIT_COST = 0.0
 """Constant cost of each digit (favours fewer, whole digits)."""
@@ -307,9 +307,9 @@ def search(n: int, cands: Sequence[_Cand], cost: np.ndarray, boundary: np.ndarra
 
 
 def reference_height(strokes: Sequence[np.ndarray]) -> float:
-    """The writing's height: the upper quartile of the strokes' extents."""
-    boxes = np.array([[s[:, 0].min(), s[:, 1].min(), s[:, 0].max(), s[:, 1].max()] for s in strokes])
-    return segment._reference_height(boxes)
+    """The writing's height: the upper quartile of the strokes' heights (or half their widths)."""
+    size = np.array([max(np.ptp(s[:, 1]), 0.5 * np.ptp(s[:, 0])) for s in strokes])
+    return max(float(np.percentile(size, 75)), 0.25 * float(size.max()), 1e-6)
 
 
 def read(strokes: Sequence[np.ndarray], classify: Classify) -> Found:
