@@ -61,7 +61,7 @@ DIGIT_COST = 0.0
 SMALL_COST = 6.0
 """Cost per unit of height below `SMALL` x the writing's height."""
 SMALL = 0.55
-WIDE_COST = 4.0
+WIDE_COST = 6.0
 """Cost per unit of width (in heights) beyond `WIDE` x the height."""
 WIDE = 1.15
 MERGE_COST = 2.0
@@ -74,7 +74,7 @@ CUT_COST = 3.0
 """Cost of starting a digit at a stroke that lies over the previous one."""
 LATE_COST = 1.0
 """Cost of a candidate that takes a stroke written later."""
-SKIP_COST = 1.5
+SKIP_COST = 0.3
 """Cost of leaving out a joining piece."""
 
 
@@ -105,11 +105,18 @@ def _joining_runs(s: np.ndarray, H: float) -> list[tuple[int, int]]:
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     crossings = ((lo[None, :] <= x[:, None]) & (x[:, None] < hi[None, :])).sum(axis=1)
     x0, x1 = x.min(), x.max()
-    alone = (crossings <= 1) & (x > x0 + 0.25 * H) & (x < x1 - 0.25 * H)
+    single = crossings <= 1
+    alone = single & (x > x0 + 0.25 * H) & (x < x1 - 0.25 * H)
+    d = np.diff(s, axis=0)
+    flat = np.concatenate((np.abs(d[:, 0]) >= np.abs(d[:, 1]), [False]))  # heading more sideways
     runs = []
     edges = np.flatnonzero(np.diff(np.concatenate(([0], alone.astype(int), [0]))))
     for first, stop in zip(edges[::2], edges[1::2], strict=True):
         last = stop - 1
+        while first > 0 and single[first - 1] and flat[first - 1]:  # the rest of a sideways joining line
+            first -= 1
+        while last < len(x) - 1 and single[last + 1] and flat[last]:
+            last += 1
         if last > first and abs(x[last] - x[first]) >= 0.03 * H:
             runs.append((int(first), int(last)))
     runs.sort(key=lambda r: -abs(x[r[1]] - x[r[0]]))
