@@ -86,7 +86,7 @@ def best_alternative(paths: Sequence[tuple[float, list[int]]], probs: np.ndarray
     if not found:
         return None
     text, (cost, path) = min(found.items(), key=lambda kv: kv[1][0])
-    if len(text) == len(best_text) and [keys[c] for c in path] == [keys[c] for c in best]:
+    if len(text) == len(best_text):  # the digits that read differently
         doubtful = [i for i, (a, b) in enumerate(zip(text, best_text, strict=True)) if a != b]
     else:
         mine = {keys[c] for c in path}

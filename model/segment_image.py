@@ -53,6 +53,10 @@ GAP_COST = 8.0
 CUT_COST = 0.5
 """Cost of cutting through a piece, plus ``CUT_INK`` per stroke width of ink the cut crosses."""
 CUT_INK = 0.8
+NARROW = np.array([0.45, 0.0, 0.45, 0.45, 0.45, 0.45, 0.45, 0.3, 0.45, 0.45])
+"""Narrowest plausible width / height of each digit: narrower crops (half of a digit cut in two)
+cost ``NARROW_COST`` per unit below it, except as a 1 (or a narrow 7)."""
+NARROW_COST = 8.0
 THIN = 1.5
 """A cut through less ink than this many stroke widths (two digits barely touching) is a bonus."""
 
@@ -77,7 +81,7 @@ def _valleys(mask: np.ndarray, typical: float, width: float) -> list[tuple[int, 
         return []
     ink = mask.sum(axis=0).astype(np.float64)
     ink = np.convolve(ink, np.ones(3) / 3.0, mode="same")
-    margin = max(2, int(0.08 * typical))
+    margin = max(2, int(0.15 * typical))
     lo, hi = margin, w - margin
     if hi - lo < 2:
         return []
@@ -206,8 +210,10 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
             unions.append(u)
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
-    cost = nll(probs).min(axis=1) + np.array([_prior(atoms[s:e], u.box, typical)
-                                              for (s, e), u in zip(spans, unions, strict=True)])
+    aspect = np.array([(u.box[2] - u.box[0]) / max(u.box[3] - u.box[1], 1.0) for u in unions])
+    narrow = NARROW_COST * np.maximum(0.0, NARROW[probs.argmax(axis=1)] - aspect)
+    cost = nll(probs).min(axis=1) + narrow + np.array([_prior(atoms[s:e], u.box, typical)
+                                                       for (s, e), u in zip(spans, unions, strict=True)])
     boundary = _boundary(atoms)
     best: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in range(n + 1)]
     best[0] = [(0.0, ())]
