@@ -120,6 +120,7 @@ class Recogniser:
         self.model = model
         self.thetas = [np.asarray(t, dtype=mlp.DTYPE) for t in model.thetas]
         self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
+        self._ink_cache = segment_ink.Cache()  # candidates of the drawing being written
 
     def classify(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784)."""
@@ -148,7 +149,7 @@ class Recogniser:
         strokes = ink.as_strokes(strokes)
         if not strokes:
             raise NothingToRecognise("nothing to recognise: the drawing is empty")
-        return self._found(segment_ink.read(strokes, self.classify))
+        return self._found(segment_ink.read(strokes, self.classify, self._ink_cache))
 
     def read_strokes_by_geometry(self, strokes: Sequence[np.ndarray]) -> Reading:
         """The earlier reading: strokes grouped by geometry alone (`model.segment.split_strokes`)."""

@@ -39,20 +39,22 @@ MAX_ATOMS = 200
 """More atoms than this: the geometric split (`model.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
+CUTTABLE = 1.0
+"""Only pieces wider than this many times the writing's height are cut (narrower: one digit)."""
 WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
 
 DIGIT_COST = 0.5
 SMALL = 0.5
 SMALL_COST = 6.0
-WIDE = 1.2
-WIDE_COST = 4.0
+WIDE = 1.0
+WIDE_COST = 3.0
 MERGE_COST = 2.0
 """Cost of a candidate made of separate pieces, plus ``GAP_COST`` per height of gap between them."""
 GAP_COST = 8.0
-CUT_COST = 0.5
+CUT_COST = 0.0
 """Cost of cutting through a piece, plus ``CUT_INK`` per stroke width of ink the cut crosses."""
-CUT_INK = 0.8
+CUT_INK = 0.6
 NARROW = np.array([0.45, 0.0, 0.45, 0.45, 0.45, 0.45, 0.45, 0.3, 0.45, 0.45])
 """Narrowest plausible width / height of each digit: narrower crops (half of a digit cut in two)
 cost ``NARROW_COST`` per unit below it, except as a 1 (or a narrow 7)."""
@@ -77,7 +79,7 @@ def _valleys(mask: np.ndarray, typical: float, width: float) -> list[tuple[int, 
     0.15 x the height apart are kept.
     """
     h, w = mask.shape
-    if w < 0.6 * typical or w < 6:
+    if w < CUTTABLE * typical or w < 6:
         return []
     ink = mask.sum(axis=0).astype(np.float64)
     ink = np.convolve(ink, np.ones(3) / 3.0, mode="same")

@@ -28,6 +28,7 @@ written right to left within a number, and a language model of numbers.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -319,8 +320,43 @@ def reference_height(strokes: Sequence[np.ndarray]) -> float:
     return max(float(np.percentile(size, 75)), 0.25 * float(size.max()), 1e-6)
 
 
-def read(strokes: Sequence[np.ndarray], classify: Classify) -> Found:
-    """The best reading of a drawing and its runner-up (see the module docstring)."""
+class Cache:
+    """Candidates already normalised and classified, keyed by their points (least recently used dropped).
+
+    While a person writes, each new stroke adds a few candidates and keeps
+    the others, so re-reading the drawing only renders and classifies the
+    new ones. A cache belongs to one classifier (`Recogniser` keeps one).
+    """
+
+    def __init__(self, size: int = 4000):
+        self.size = size
+        self._items: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def crops_and_probs(self, parts: list[list[np.ndarray]], classify: Classify) -> tuple[np.ndarray, np.ndarray]:
+        """28x28 crops and probabilities of each candidate (a list of point arrays), one classify call."""
+        keys = [b"|".join(p.tobytes() for p in part) for part in parts]
+        missing = [k for k, key in enumerate(keys) if key not in self._items]
+        if missing:
+            crops = np.stack([ink.normalise(parts[k]) for k in missing])
+            probs = np.asarray(classify(crops), dtype=np.float64)
+            for k, c, p in zip(missing, crops, probs, strict=True):
+                self._items[keys[k]] = (c, p)
+        out_c, out_p = [], []
+        for key in keys:
+            self._items.move_to_end(key)
+            c, p = self._items[key]
+            out_c.append(c)
+            out_p.append(p)
+        while len(self._items) > max(self.size, len(keys)):
+            self._items.popitem(last=False)
+        return np.stack(out_c), np.stack(out_p)
+
+
+def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None = None) -> Found:
+    """The best reading of a drawing and its runner-up (see the module docstring).
+
+    With a `cache`, candidates seen in an earlier call are not rendered or classified again.
+    """
     strokes = ink.as_strokes(strokes)
     if not strokes:
         return Found([], [], np.zeros((0, 10)))
@@ -329,8 +365,8 @@ def read(strokes: Sequence[np.ndarray], classify: Classify) -> Found:
     if len(atoms) > MAX_ATOMS:
         return _by_geometry(strokes, classify)
     cands = candidates(atoms, H)
-    crops = np.stack([ink.normalise([atoms[m].points for m in c.members]) for c in cands])
-    probs = np.asarray(classify(crops), dtype=np.float64)
+    crops, probs = (cache or Cache()).crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
+                                                       classify)
     cost = nll(probs).min(axis=1) + np.array([c.prior for c in cands])
     boxes = np.array([a.box for a in atoms])
     paths = search(len(atoms), cands, cost, _boundary_costs(atoms), [a.joining for a in atoms])
