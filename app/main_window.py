@@ -723,10 +723,8 @@ class MainWindow:
         r = s.reading
         if r is None or not r.digits:
             return "", s.message, MUTED
-        if r.close_call and r.alternative is not None:  # "or 2076", naming the doubtful digit
-            doubt = r.alternative.doubtful
-            which = f" — not sure about digit {doubt[0] + 1}" if len(r.digits) > 1 and doubt else ""
-            return r.text, f"or {r.alternative.text}{which}", WARN
+        if self._doubtful():  # a number with a close runner-up: "or 2076", naming the doubtful digit
+            return r.text, f"or {r.alternative.text} — not sure about digit {self._doubtful()[0] + 1}", WARN
         if r.unsure:
             worst = min(range(len(r.digits)), key=lambda i: r.digits[i].confidence)
             p = r.digits[worst].probs
@@ -738,8 +736,8 @@ class MainWindow:
     def _doubtful(self) -> list[int]:
         """Positions of the digits a close runner-up reading disputes (none unless a close call)."""
         r = self.state.reading
-        if r is None or not r.close_call or r.alternative is None:
-            return []
+        if r is None or len(r.digits) < 2 or not r.close_call or r.alternative is None:
+            return []  # a single digit's doubt is the "Not sure — looks like 7 or 2" line
         return list(r.alternative.doubtful)
 
     def refresh(self) -> None:
