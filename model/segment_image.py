@@ -39,7 +39,7 @@ MAX_ATOMS = 200
 """More atoms than this: the geometric split (`model.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
-CUTTABLE = 1.0
+CUTTABLE = 1.3
 """Only pieces wider than this many times the writing's height are cut (narrower: one digit)."""
 WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
@@ -54,7 +54,7 @@ MERGE_COST = 2.0
 GAP_COST = 8.0
 CUT_COST = 0.0
 """Cost of cutting through a piece, plus ``CUT_INK`` per stroke width of ink the cut crosses."""
-CUT_INK = 0.6
+CUT_INK = 1.0
 NARROW = np.array([0.45, 0.0, 0.45, 0.45, 0.45, 0.45, 0.45, 0.3, 0.45, 0.45])
 """Narrowest plausible width / height of each digit: narrower crops (half of a digit cut in two)
 cost ``NARROW_COST`` per unit below it, except as a 1 (or a narrow 7)."""
