@@ -125,7 +125,8 @@ def compact_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
     right, last_h = 0.0, 0.0
     for k in range(n_digits):
         s = samples[int(rng.integers(len(samples)))]
-        st = rescale_strokes([np.asarray(a, dtype=np.float64) for a in s.strokes], float(rng.uniform(0.9, 1.1)))
+        st = rescale_strokes([np.asarray(a, dtype=np.float64) for a in s.strokes],
+                             float(rng.uniform(0.9, 1.1)))
         pts = np.concatenate(st)
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)

@@ -4,9 +4,10 @@
    grouped as in `model.segment.split_mask` (specks dropped; parts of a
    broken digit, such as a 5 whose bar stands apart, merged), without its
    geometric cuts.
-2. **Atoms.** A piece wider than a digit could be is cut into vertical
-   slices at candidate columns: valleys of the column profile (columns
-   crossed by little ink, where two digits touch or a joining line runs).
+2. **Atoms.** A piece wider than `CUTTABLE` x the writing's height is cut
+   at candidate columns (the lightest columns of the column profile, where
+   two digits touch or a joining line runs), each cut following the
+   top-to-bottom path through the fewest ink pixels near its column.
 3. **Candidates.** Runs of 1-4 neighbouring atoms, left to right, no wider
    than two digits; each is cropped (its own pixels only) and brought to
    MNIST's form (`model.images.to_mnist`), and all go through the network in
@@ -17,9 +18,9 @@
 4. **Search.** Dynamic programming over the atoms left to right keeps the
    few cheapest readings at each position; the runner-up is reported.
 
-Left out: slanted or curved cut paths (drop-fall) — a straight cut through
-two overlapping digits gives each a sliver of the other, which the network
-tolerates.
+Left out: cuts that cross (two digits interlocked over more than a few
+pixels), and single digits wider than `CUTTABLE` heights are at some risk of
+being cut (measured by benchmarks/bench_numbers.py).
 """
 
 from __future__ import annotations

@@ -173,7 +173,7 @@ def test_reading_carries_its_runner_up(recogniser, tmp_path):
 
 
 def test_a_close_call_names_the_doubtful_digit(recogniser, held_out):
-    """Among compact numbers some readings are close calls; their alternative differs at the doubtful digits."""
+    """Some compact numbers are close calls; their alternative differs at the doubtful digits."""
     cases = bench.compact_numbers(held_out, 60, 79, (-0.05, 0.20))
     close = [r for r in (recogniser.read_strokes(c[0]) for c in cases) if r.close_call]
     assert close
