@@ -40,7 +40,7 @@ MAX_ATOMS = 200
 """More atoms than this: the geometric split (`model.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
-CUTTABLE = 1.3
+CUTTABLE = 0.85
 """Only pieces wider than this many times the writing's height are cut (narrower: one digit)."""
 WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
@@ -205,10 +205,18 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     spans: list[tuple[int, int]] = []
     unions: list[segment.Piece] = []
     for s in range(n):
-        for e in range(s + 1, min(s + MAX_RUN, n) + 1):
+        for e in range(s + 1, n + 1):
+            # An uncut piece is always a candidate; other runs are short and no wider than a digit.
+            src = atoms[s].source
+            whole = atoms[e - 1].source == src and (s == 0 or atoms[s - 1].source != src) \
+                and (e == n or atoms[e].source != src)
+            if e - s > MAX_RUN and not whole:
+                if atoms[e - 1].source != atoms[s].source:
+                    break
+                continue
             u = _union(atoms[s:e]) if e - s > 1 else atoms[s].piece
-            if e - s > 1 and u.mask.shape[1] > WIDEST * typical:
-                break
+            if e - s > 1 and u.mask.shape[1] > WIDEST * typical and not whole:
+                continue
             spans.append((s, e))
             unions.append(u)
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
