@@ -211,3 +211,38 @@ def test_the_search_is_bounded(held_out):
     atoms = segment_ink.atoms_of(ink.as_strokes(strokes), H)
     cands = segment_ink.candidates(atoms, H)
     assert len(cands) <= 12 * len(atoms)
+
+
+# --------------------------------------------------------------------------- images
+
+
+@pytest.fixture(scope="module")
+def usps():
+    from conftest import USPS_FILE
+
+    return bench.load_usps(USPS_FILE)
+
+
+def test_touching_scanned_rows_are_read(recogniser, usps):
+    X, y = usps
+    cases = bench.usps_rows(X, y, 60, 91, gap=(0.0, 0.0))
+    new, misses = bench.score(bench.read_grey(recogniser), cases)
+    old, _ = bench.score(bench.read_grey_geometry(recogniser), cases)
+    print(f"\nUSPS rows, ink boxes touching (n={new.n}): count {new.count_rate:.4f} "
+          f"string {new.string_rate:.4f} (geometry alone: count {old.count_rate:.4f} "
+          f"string {old.string_rate:.4f})")
+    assert old.string_rate < 0.5
+    assert new.string_rate >= 0.55 and new.count_rate >= 0.65, misses[:20]
+
+
+def test_a_broken_five_stays_one_digit(recogniser):
+    """A 5 whose top bar stands apart from its body is one digit, alone and between two others."""
+    body = np.array([[120.0, 110.0], [116.0, 160.0], [150.0, 150.0], [172.0, 175.0], [170.0, 210.0],
+                     [150.0, 232.0], [112.0, 228.0]])
+    bar = np.array([[128.0, 92.0], [185.0, 92.0]])  # 18 px above the body: not touching
+    one = np.array([[60.0, 90.0], [58.0, 232.0]])
+    strokes = {"5": [body, bar], "151": [one, body, bar, one + [190.0, 0.0]]}
+    for text, st in strokes.items():
+        picture = ink.render_canvas(ink.Ink(st, 320, 300), pen_width=10)
+        reading = recogniser.read_ink_map(1.0 - np.asarray(picture, dtype=np.float32) / 255.0)
+        assert reading.text == text, (text, reading.text)
