@@ -40,13 +40,13 @@ MAX_ATOMS = 200
 """More atoms than this: the geometric split (`model.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
-CUTTABLE = 0.85
+CUTTABLE = 1.0
 """Only pieces wider than this many times the writing's height are cut (narrower: one digit)."""
 WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
 
-DIGIT_COST = 0.5
-SMALL = 0.5
+DIGIT_COST = 0.7
+SMALL = 0.7
 SMALL_COST = 6.0
 WIDE = 1.0
 WIDE_COST = 3.0
