@@ -1,4 +1,10 @@
-"""Split a drawing or an image into digits, left to right.
+"""Split a drawing or an image into digits, left to right, by geometry alone.
+
+The app reads by recognition (`model.segment_ink`, `model.segment_image`),
+which borrows this module's pieces (`split_mask` without its cuts, the
+resampling and box helpers) and falls back to `split_strokes` for a drawing
+of very many strokes; `Recogniser.read_strokes_by_geometry` and
+`read_ink_map_by_geometry` keep this reading for comparison in the benchmark.
 
 Strokes (`split_strokes`):
 
