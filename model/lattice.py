@@ -67,7 +67,7 @@ def best_alternative(paths: Sequence[tuple[float, list[int]]], probs: np.ndarray
     if not paths:
         return None
     costs = nll(probs)
-    best_cost, best = paths[0]
+    best = paths[0][1]
     best = order(best)
     best_text = "".join(str(int(probs[c].argmax())) for c in best)
     found: dict[str, tuple[float, list[int]]] = {}
@@ -91,5 +91,4 @@ def best_alternative(paths: Sequence[tuple[float, list[int]]], probs: np.ndarray
     else:
         mine = {keys[c] for c in path}
         doubtful = [i for i, c in enumerate(best) if keys[c] not in mine]
-    del best_cost
     return Alternative(text, -float(cost), doubtful)
