@@ -787,6 +787,8 @@ class MainWindow(TeachingMixin):
             return "", s.message, MUTED
         if self.corrector.is_corrected(r, s.strokes, s.selected):
             return r.text, "Corrected by you (kept as your sample)", "#2e7d32"
+        if self._doubtful():  # a number with a close runner-up: "or 2076", naming the doubtful digit
+            return r.text, f"or {r.alternative.text} — not sure about digit {self._doubtful()[0] + 1}", WARN
         if r.unsure:
             worst = min(range(len(r.digits)), key=lambda i: r.digits[i].confidence)
             p = r.digits[worst].probs
@@ -794,6 +796,13 @@ class MainWindow(TeachingMixin):
             which = f" about digit {worst + 1} of {len(r.digits)}" if len(r.digits) > 1 else ""
             return r.text, f"Not sure{which} — looks like {a} or {b}", WARN
         return r.text, f"Confidence {100 * r.confidence:.1f}%", "#2e7d32"
+
+    def _doubtful(self) -> list[int]:
+        """Positions of the digits a close runner-up reading disputes (none unless a close call)."""
+        r = self.state.reading
+        if r is None or len(r.digits) < 2 or not r.close_call or r.alternative is None:
+            return []  # a single digit's doubt is the "Not sure — looks like 7 or 2" line
+        return list(r.alternative.doubtful)
 
     def refresh(self) -> None:
         """Map the app state onto every widget: the one place the window is updated."""
@@ -803,7 +812,9 @@ class MainWindow(TeachingMixin):
 
         # Result and message.
         big, line, colour = self._result_texts()
-        self.result_label.configure(text=big, foreground=WARN if colour == WARN else ACCENT)
+        doubtful = self._doubtful()
+        self.result_label.configure(text=big, foreground=WARN if colour == WARN else ACCENT,
+                                    underline=doubtful[0] if doubtful else -1)
         self.info_label.configure(text=line, foreground=colour)
 
         # The pad: picture, strokes, boxes.
@@ -815,6 +826,12 @@ class MainWindow(TeachingMixin):
             self.pad.show_picture(photo, ox, oy)
         self.pad.draw_strokes(s.strokes, s.version)
         self.pad.show_boxes(self._pad_boxes(), selected)
+        self.pad.delete("doubt")
+        boxes = self._pad_boxes()
+        for i in doubtful:  # a "?" over each digit the runner-up reading disputes
+            if i < len(boxes):
+                self.pad.create_text((boxes[i][0] + boxes[i][2]) / 2, boxes[i][1] - 18, text="?",
+                                     fill=WARN, font=self.font_info, tags=("doubt",))
 
         # Bars and preview of the selected digit.
         digit = reading.digits[selected] if reading is not None and selected is not None else None
@@ -911,6 +928,9 @@ class MainWindow(TeachingMixin):
             "text": r.text if r else "",
             "confidence": r.confidence if r else None,
             "unsure": r.unsure if r else None,
+            "alternative": r.alternative.text if r and r.alternative else None,
+            "close_call": r.close_call if r else None,
+            "doubtful": self._doubtful(),
             "message": s.message,
             "info": self.info_label.cget("text"),
             "boxes": [list(b) for b in self._pad_boxes()],

@@ -17,7 +17,15 @@ and the script prints how often the digit count is right, how often the whole
 string is right, and the time per digit. The generators are also used by the
 tests (tests/test_segment.py, tests/test_images.py), on smaller sets.
 
-Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--seed 0]
+Each set is read by the new segmentation (by recognition) and by the old
+one (geometry alone) on the same inputs; one-writer pen numbers are reported
+by the gap between digit boxes (spaced 5-20% of the height, touching,
+overlapping 3-5%), USPS rows by spacing (spaced, touching, overlapping by
+3-6% of the size), with the close-call rates and the time to re-read a
+10-digit number after each stroke.
+
+Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--n-scans 300] [--seed 0]
+      [--only pen|scans]
 """
 
 from __future__ import annotations
@@ -93,6 +101,68 @@ def pen_numbers(samples: Sequence, n: int, seed: int, vary_every: int = 3,
                        vary_height=(i % vary_every == 0)) for i in range(n)]
 
 
+GAP_BUCKETS = {
+    "spaced": (0.05, 0.20),
+    "touching": (0.0, 0.0),
+    "overlapping": (-0.05, -0.03),
+}
+"""Gap between neighbouring digit boxes as a fraction of the digit height (negative: overlap)."""
+
+
+def by_writer(samples: Sequence) -> dict[int, list]:
+    """Samples grouped by writer id."""
+    out: dict[int, list] = {}
+    for s in samples:
+        out.setdefault(s.writer, []).append(s)
+    return out
+
+
+def compact_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
+                   gap: tuple[float, float]) -> tuple[list[np.ndarray], str, list[list[np.ndarray]]]:
+    """A number written by one writer with a given spacing: (strokes, text, strokes per digit).
+
+    `samples` are one writer's digits. Each digit is rescaled by 0.9-1.1 and
+    placed so that the gap between its bounding box and the previous one's is
+    drawn from `gap` (a fraction of the two digits' mean height; negative
+    values make the boxes overlap), with a vertical wobble of 3% of the height.
+    The strokes keep the order they were written in, digit after digit.
+    """
+    strokes: list[np.ndarray] = []
+    digits: list[list[np.ndarray]] = []
+    text = ""
+    right, last_h = 0.0, 0.0
+    for k in range(n_digits):
+        s = samples[int(rng.integers(len(samples)))]
+        st = rescale_strokes([np.asarray(a, dtype=np.float64) for a in s.strokes],
+                             float(rng.uniform(0.9, 1.1)))
+        pts = np.concatenate(st)
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        h = max(y1 - y0, 1.0)
+        g = 0.0 if k == 0 else float(rng.uniform(*gap)) * (h + last_h) / 2.0
+        dx = (right + g - x0) if k else 40.0 - x0
+        dy = 160.0 - (y0 + y1) / 2.0 + float(rng.normal(0.0, 0.03)) * h
+        st = [a + np.array([dx, dy]) for a in st]
+        right, last_h = x1 + dx, h
+        strokes.extend(st)
+        digits.append(st)
+        text += str(s.label)
+    return strokes, text, digits
+
+
+def compact_numbers(samples: Sequence, n: int, seed: int, gap: tuple[float, float],
+                    lengths: tuple[int, int] = (2, 6)) -> list[tuple[list[np.ndarray], str, list]]:
+    """`n` one-writer numbers of 2-6 digits with gaps drawn from `gap` (see `compact_number`)."""
+    rng = np.random.default_rng(seed)
+    writers = by_writer(samples)
+    ids = sorted(writers)
+    out = []
+    for _ in range(n):
+        w = ids[int(rng.integers(len(ids)))]
+        out.append(compact_number(writers[w], rng, int(rng.integers(lengths[0], lengths[1] + 1)), gap))
+    return out
+
+
 # --------------------------------------------------------------------------- image rows
 
 
@@ -147,19 +217,33 @@ def render_scan(ink: np.ndarray, style: ScanStyle, rng: np.random.Generator) -> 
     return (np.clip(grey, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
+def _ink_columns(cell: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last column of a cell holding ink (above 0.3)."""
+    cols = np.flatnonzero((cell > 0.3).any(axis=0))
+    return (int(cols[0]), int(cols[-1]) + 1) if cols.size else (0, cell.shape[1])
+
+
 def usps_row(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_digits: int,
-             style: ScanStyle | None = None) -> tuple[np.ndarray, str]:
+             style: ScanStyle | None = None,
+             gap: tuple[float, float] | None = None) -> tuple[np.ndarray, str]:
     """A row of USPS digits as a dark-on-white scan: (grey uint8 image, the digits).
 
     Each 16x16 digit is upscaled to 64-96 px (one size per row, +-8% per
     digit), the cells are separated by 10-40% of the size, with a margin of
-    30-60% around the row and a small vertical wobble.
+    30-60% around the row and a small vertical wobble. With `gap`, the gap
+    between the *ink* of neighbouring digits is drawn from that range instead
+    (a fraction of the size; 0 makes the ink boxes touch, negative overlap).
     """
     size = int(rng.integers(64, 97))
     margin = int(size * rng.uniform(0.3, 0.6))
     idx = rng.integers(len(X), size=n_digits)
     cells = [_upscale(X[i], max(16, int(round(size * rng.uniform(0.92, 1.08))))) for i in idx]
-    gaps = [int(size * rng.uniform(0.10, 0.40)) for _ in range(n_digits - 1)]
+    if gap is None:
+        gaps = [int(size * rng.uniform(0.10, 0.40)) for _ in range(n_digits - 1)]
+    else:  # cell gap = wanted ink gap - the blank columns at the touching edges
+        ink_cols = [_ink_columns(c) for c in cells]
+        gaps = [int(round(size * rng.uniform(*gap))) - (a.shape[1] - ink_cols[k][1]) - ink_cols[k + 1][0]
+                for k, a in enumerate(cells[:-1])]
     width = sum(c.shape[1] for c in cells) + sum(gaps) + 2 * margin
     height = max(c.shape[0] for c in cells) + 2 * margin + size // 5
     ink = np.zeros((height, width), dtype=np.float32)
@@ -173,11 +257,11 @@ def usps_row(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_digits: i
     return render_scan(ink, style, rng), "".join(str(int(y[i])) for i in idx)
 
 
-def usps_rows(X: np.ndarray, y: np.ndarray, n: int, seed: int,
-              lengths: tuple[int, int] = (2, 6)) -> list[tuple[np.ndarray, str]]:
-    """`n` rows of 2-6 USPS digits (lengths (1, 1) gives single-digit scans)."""
+def usps_rows(X: np.ndarray, y: np.ndarray, n: int, seed: int, lengths: tuple[int, int] = (2, 6),
+              gap: tuple[float, float] | None = None) -> list[tuple[np.ndarray, str]]:
+    """`n` rows of 2-6 USPS digits (lengths (1, 1) gives single-digit scans); `gap` as in `usps_row`."""
     rng = np.random.default_rng(seed)
-    return [usps_row(X, y, rng, int(rng.integers(lengths[0], lengths[1] + 1))) for _ in range(n)]
+    return [usps_row(X, y, rng, int(rng.integers(lengths[0], lengths[1] + 1)), gap=gap) for _ in range(n)]
 
 
 def pen_scans(samples: Sequence, n: int, seed: int, lengths: tuple[int, int] = (1, 4),
@@ -287,8 +371,64 @@ def read_grey(recogniser):
     return read
 
 
+USPS_GAPS = {
+    "spaced": None,
+    "touching": (0.0, 0.0),
+    "overlapping": (-0.06, -0.03),
+}
+"""USPS rows: spaced (cells 10-40% apart), ink boxes touching, ink overlapping by 3-6% of the size."""
+
+
+def read_geometry(recogniser):
+    """The earlier segmentation (geometry alone), for comparison on the same inputs."""
+    return recogniser.read_strokes_by_geometry
+
+
+def read_grey_geometry(recogniser):
+    """The earlier image segmentation (geometry alone) for grey uint8 pictures."""
+    from model import images
+
+    def read(grey: np.ndarray):
+        return recogniser.read_ink_map_by_geometry(images.ink_map(grey.astype(np.float32) / 255.0))
+
+    return read
+
+
+def close_call_rates(read, cases: Sequence[tuple]) -> tuple[float, float]:
+    """(fraction of wrong readings flagged as close calls, fraction of right ones flagged)."""
+    flagged = {True: [0, 0], False: [0, 0]}
+    for inp, truth, *_ in cases:
+        r = read(inp)
+        ok = r.text == truth
+        flagged[ok][0] += bool(r.close_call)
+        flagged[ok][1] += 1
+    return flagged[False][0] / max(flagged[False][1], 1), flagged[True][0] / max(flagged[True][1], 1)
+
+
+def live_times(model, cases: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds to read each whole drawing from cold, and to re-read it after each stroke as the pad does.
+
+    Each case gets a fresh `Recogniser` (an empty candidate cache); the
+    second array holds the time of every re-reading after a stroke is added.
+    """
+    from model.recognise import Recogniser
+
+    cold, live = [], []
+    for strokes, *_ in cases:
+        rec = Recogniser(model)
+        t0 = time.perf_counter()
+        rec.read_strokes(strokes)
+        cold.append(time.perf_counter() - t0)
+        rec = Recogniser(model)
+        for k in range(1, len(strokes) + 1):
+            t0 = time.perf_counter()
+            rec.read_strokes(strokes[:k])
+            live.append(time.perf_counter() - t0)
+    return np.array(cold), np.array(live)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print count/string accuracy and time per digit on larger sets."""
+    """Print count/string accuracy and time per digit, new segmentation against the old, by spacing."""
     from model import pendigits
     from model.recognise import Recogniser
     from model.weights import load_weights
@@ -296,9 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=str(ROOT / "weights"))
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    ap.add_argument("--n", type=int, default=1000, help="inputs per set (1000)")
+    ap.add_argument("--n", type=int, default=1000, help="pen numbers per set (1000)")
+    ap.add_argument("--n-scans", type=int, default=300, help="scanned rows per set (300)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--misses", type=int, default=0, help="print this many misses per set")
+    ap.add_argument("--only", choices=("pen", "scans"), help="run only the pen or only the scan sets")
     args = ap.parse_args(argv)
 
     rec = Recogniser(load_weights(args.weights))
@@ -306,25 +448,58 @@ def main(argv: list[str] | None = None) -> int:
     pen = pendigits.load(data / "pendigits-train" / pendigits.FILE_NAME)
     held = [s for s in pen if s.writer in HOLDOUT_WRITERS]
     X, y = load_usps(data / "usps-train" / "usps-train.npz")
-    print(f"weights {args.weights}  seed {args.seed}")
+    print(f"weights {args.weights}  seed {args.seed}  (new = segmentation by recognition, "
+          f"old = geometry alone, on the same inputs)")
 
-    sets = {
-        "pen single (writers 25-30)": ([(s.strokes, str(s.label)) for s in held][: args.n], rec.read_strokes),
-        "pen numbers (writers 25-30)": (pen_numbers(held, args.n, args.seed), rec.read_strokes),
-        "pen numbers (all writers)": (pen_numbers(pen, args.n, args.seed + 1), rec.read_strokes),
-        "usps single scans": (usps_rows(X, y, args.n, args.seed + 2, (1, 1)), read_grey(rec)),
-        "usps rows": (usps_rows(X, y, args.n, args.seed + 3), read_grey(rec)),
-        "pen scans (writers 25-30)": (pen_scans(held, args.n, args.seed + 4), read_grey(rec)),
-    }
-    for name, (cases, read) in sets.items():
-        s, misses = score(read, cases)
-        extra = ""
-        if name.startswith("pen numbers"):
-            extra = f"  (perfect split: string {oracle_strings(rec, cases):.4f})"
-        print(s.line(name) + extra, flush=True)
+    def show(name: str, cases, new, old=None) -> None:
+        s, misses = score(new, cases)
+        line = s.line(name + " new")
+        if old is not None:
+            o, _ = score(old, cases)
+            line += f"   | old: count {o.count_rate:.4f}  string {o.string_rate:.4f}"
+        print(line, flush=True)
         for truth, got in misses[: args.misses]:
             print(f"    {truth} -> {got}")
+
+    if args.only != "scans":
+        pen_sets(args, rec, held, show)
+    if args.only != "pen":
+        scan_sets(args, rec, held, X, y, show)
     return 0
+
+
+def pen_sets(args, rec, held, show) -> None:
+    """Single pen digits, one-writer numbers by gap, close calls, live-update time."""
+    singles = [(s.strokes, str(s.label)) for s in held]
+    show("pen single (writers 25-30)", singles, rec.read_strokes, read_geometry(rec))
+    split = np.mean([len(rec.read_strokes(st).digits) > 1 for st, _ in singles])
+    print(f"  a lone pen digit read as two or more digits: {100 * split:.2f}% of {len(singles)}")
+    for k, (bucket, gap) in enumerate(GAP_BUCKETS.items()):
+        cases = compact_numbers(held, args.n, args.seed + 10 + k, gap)
+        show(f"pen numbers {bucket}", cases, rec.read_strokes, read_geometry(rec))
+        print(f"  (perfect split: string {oracle_strings(rec, cases):.4f})")
+    mixed = compact_numbers(held, args.n, args.seed + 20, (-0.05, 0.20))
+    show("pen numbers gap -5..+20%", mixed, rec.read_strokes, read_geometry(rec))
+    flagged_wrong, flagged_right = close_call_rates(rec.read_strokes, mixed)
+    print(f"  close calls: {100 * flagged_wrong:.1f}% of wrong readings, {100 * flagged_right:.1f}% "
+          f"of right ones")
+    ten = compact_numbers(held, 100, args.seed + 30, (-0.05, 0.20), lengths=(10, 10))
+    cold, live = live_times(rec.model, ten)
+    print(f"10-digit numbers, whole drawing from cold: median {1000 * np.median(cold):.1f} ms, "
+          f"p95 {1000 * np.percentile(cold, 95):.1f} ms; re-read after each stroke while writing: "
+          f"median {1000 * np.median(live):.1f} ms, p95 {1000 * np.percentile(live, 95):.1f} ms, "
+          f"max {1000 * live.max():.1f} ms", flush=True)
+
+
+def scan_sets(args, rec, held, X, y, show) -> None:
+    """USPS single digits and rows by spacing, pen numbers drawn and scanned."""
+    show("usps single scans", usps_rows(X, y, args.n_scans, args.seed + 2, (1, 1)), read_grey(rec),
+         read_grey_geometry(rec))
+    for k, (bucket, gap) in enumerate(USPS_GAPS.items()):
+        show(f"usps rows {bucket}", usps_rows(X, y, args.n_scans, args.seed + 3 + 10 * k, gap=gap),
+             read_grey(rec), read_grey_geometry(rec))
+    show("pen scans (writers 25-30)", pen_scans(held, args.n_scans, args.seed + 4), read_grey(rec),
+         read_grey_geometry(rec))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from model import images, ink, mlp, segment
+from model import images, ink, mlp, segment, segment_image, segment_ink
 from model.ensemble import committee_proba, probabilities  # noqa: F401  (re-exported)
 from model.errors import NothingToRecognise
+from model.lattice import Alternative, Found
 from model.weights import Model
+
+CLOSE_CALL = 0.3
+"""A runner-up reading scored within this many nats of the best (at least e^-0.3, 74%, as
+likely) is a close call: the app shows it under the result. Chosen on one-writer numbers of
+the held-out writers 25-30 as the widest margin that flags at most 5% of right readings."""
 
 DEFAULT_UNSURE_BELOW = 0.80
 """Default confidence under which an answer is flagged "not sure"; a model's
@@ -48,6 +54,16 @@ class Reading:
 
     digits: list[DigitResult] = field(default_factory=list)
     unsure_below: float = DEFAULT_UNSURE_BELOW
+    score: float | None = None
+    """Log-likelihood of the reading (0 = certain), when it came from a search over segmentations."""
+    alternative: Alternative | None = None
+    """The best reading with a different text, with its score and the digits it doubts."""
+
+    @property
+    def close_call(self) -> bool:
+        """True when the runner-up reading is nearly as likely as this one (`CLOSE_CALL`)."""
+        return (self.alternative is not None and self.score is not None
+                and self.score - self.alternative.score < CLOSE_CALL)
 
     @property
     def text(self) -> str:
@@ -65,9 +81,20 @@ class Reading:
         return self.confidence < self.unsure_below
 
     def to_json(self) -> dict:
-        """Plain-JSON form used by ``predict --json``."""
+        """Plain-JSON form used by ``predict --json``.
+
+        ``alternative`` (null when there is none) is the runner-up reading:
+        its ``digits``, ``score`` (log-likelihood, like ``score``) and
+        ``doubtful`` (0-based positions of the best reading's digits it
+        disputes); ``close_call`` says whether it is close enough to show.
+        """
+        alt = self.alternative
         return {
             "digits": self.text,
+            "score": None if self.score is None else round(self.score, 4),
+            "alternative": None if alt is None else {
+                "digits": alt.text, "score": round(alt.score, 4), "doubtful": list(alt.doubtful)},
+            "close_call": self.close_call,
             "confidence": round(self.confidence, 6),
             "unsure": self.unsure,
             "per_digit": [
@@ -91,6 +118,7 @@ class Recogniser:
         self._networks = [([np.asarray(t, dtype=mlp.DTYPE) for t in n.thetas], n.deskew)
                           for n in model.networks]
         self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
+        self._ink_cache = segment_ink.Cache()  # candidates of the drawing being written
 
     def classify(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784).
@@ -110,18 +138,37 @@ class Recogniser:
         ]
         return Reading(digits, self.unsure_below)
 
+    def _found(self, found: Found) -> Reading:
+        digits = [
+            DigitResult(int(p.argmax()), np.asarray(p), box, img)
+            for p, box, img in zip(found.probs, found.boxes, found.crops, strict=True)
+        ]
+        return Reading(digits, self.unsure_below, found.score, found.alternative)
+
     def read_strokes(self, strokes: Sequence[np.ndarray]) -> Reading:
-        """Split strokes into digits, normalise each, classify all at once."""
+        """Split strokes into digits by recognition (`model.segment_ink`), with the runner-up reading."""
+        strokes = ink.as_strokes(strokes)
+        if not strokes:
+            raise NothingToRecognise("nothing to recognise: the drawing is empty")
+        return self._found(segment_ink.read(strokes, self.classify, self._ink_cache))
+
+    def read_strokes_by_geometry(self, strokes: Sequence[np.ndarray]) -> Reading:
+        """The earlier reading: strokes grouped by geometry alone (`model.segment.split_strokes`)."""
         strokes = ink.as_strokes(strokes)
         if not strokes:
             raise NothingToRecognise("nothing to recognise: the drawing is empty")
         groups = segment.split_strokes(strokes)
-        crops = [ink.normalise(g) for g in groups]
-        boxes = [ink.bounds(g) for g in groups]
-        return self._reading(crops, boxes)
+        return self._reading([ink.normalise(g) for g in groups], [ink.bounds(g) for g in groups])
 
     def read_ink_map(self, ink_map: np.ndarray) -> Reading:
-        """Digits in an ink map (0 paper .. 1 ink), left to right."""
+        """Digits in an ink map (0 paper .. 1 ink), left to right, split by recognition."""
+        found = segment_image.read(ink_map, self.classify)
+        if not found.crops:
+            raise NothingToRecognise("nothing to recognise: the image has no ink")
+        return self._found(found)
+
+    def read_ink_map_by_geometry(self, ink_map: np.ndarray) -> Reading:
+        """The earlier image reading: components grouped and cut by geometry alone."""
         found = segment.split_image(ink_map)
         if not found:
             raise NothingToRecognise("nothing to recognise: the image has no ink")

@@ -1,4 +1,10 @@
-"""Split a drawing or an image into digits, left to right.
+"""Split a drawing or an image into digits, left to right, by geometry alone.
+
+The app reads by recognition (`model.segment_ink`, `model.segment_image`),
+which borrows this module's pieces (`split_mask` without its cuts, the
+resampling and box helpers) and falls back to `split_strokes` for a drawing
+of very many strokes; `Recogniser.read_strokes_by_geometry` and
+`read_ink_map_by_geometry` keep this reading for comparison in the benchmark.
 
 Strokes (`split_strokes`):
 
@@ -416,8 +422,12 @@ def _cut_piece_once(p: Piece, typical: float, wide: float) -> tuple[Piece, Piece
     return left, right
 
 
-def split_mask(mask: np.ndarray) -> list[Piece]:
-    """The digits of a binarised ink mask as `Piece`s, left to right."""
+def split_mask(mask: np.ndarray, cut: bool = True) -> list[Piece]:
+    """The digits of a binarised ink mask as `Piece`s, left to right.
+
+    With `cut` False, wide pieces are left whole (for `model.segment_image`,
+    which proposes its own cuts and lets the network choose).
+    """
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if n == 0:
         return []
@@ -455,7 +465,8 @@ def split_mask(mask: np.ndarray) -> list[Piece]:
         else float(np.median(heights))
     keep = exts >= SPECK_STROKE * typical  # drop stray dots, unless there is nothing else
     items = [p for p, k in zip(items, keep, strict=True) if k or not keep.any()]
-    items = _cut_all(items, _cut_piece_once, typical, WIDE)
+    if cut:
+        items = _cut_all(items, _cut_piece_once, typical, WIDE)
     items.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     return items
 

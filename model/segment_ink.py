@@ -1,0 +1,416 @@
+"""Split a drawing into digits by recognition: candidates from stroke order and geometry, scored by
+the network.
+
+People write the strokes of one digit one after another, so the drawing's
+stroke order is the main hint; geometry adds the rest:
+
+1. **Atoms.** Each stroke is an atom, except a stroke that runs through two
+   digits (a "10" or "00" written without lifting the pen): where a stroke
+   wider than a digit crosses a column only once (a joining line), it is cut
+   at both ends of that stretch, and the joining piece may later be left out.
+2. **Candidates.** Runs of 1-4 consecutive atoms no wider than a digit could
+   be; and a run plus one *later* atom that lies over it (a 7 crossed, or a
+   4 finished, after the next digit was written).
+3. **Scores.** All candidates are normalised (`model.ink.normalise`) and
+   classified in one batch (`Cache` keeps them between re-readings while a
+   person writes). A candidate costs ``-log P(its best digit)`` plus
+   priors: too small against the writing's height, wider than a digit,
+   made of strokes that do not overlap horizontally (a quarter of that when
+   the strokes touch), a late stroke; starting a digit at a stroke that lies
+   over the previous one, or cutting a stroke, costs extra.
+4. **Search.** Dynamic programming over the strokes in writing order, whose
+   state is the position and the set of later atoms already used, keeps the
+   few cheapest readings per state (bounded, so a scribble cannot hang it).
+   The digits come out left to right, with the runner-up reading.
+
+A drawing of more than `MAX_ATOMS` atoms (a scribble, a page) is grouped by
+geometry alone (`model.segment.split_strokes`). Left out: slant, digits
+written right to left within a number, and a language model of numbers.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from model import ink, segment
+from model.lattice import Classify, Found, best_alternative, nll
+
+MAX_ATOMS = 120
+"""More atoms than this are grouped by geometry alone."""
+MAX_RUN = 4
+"""A digit is made of at most this many consecutive atoms."""
+LATE_WINDOW = 6
+"""A late atom joins a run that ended at most this many atoms before it."""
+KEEP = 4
+"""Readings kept per search state (the runner-up comes from these)."""
+MAX_STATES = 24
+"""Search states kept per position."""
+
+SPLIT_WIDE = 1.1
+"""Only a stroke wider than this many times its height (or the writing's) is cut at joining lines."""
+CONNECTED = 0.06
+"""Strokes closer than this fraction of the writing's height touch."""
+CONNECTED_FACTOR = 0.25
+"""Joining strokes that touch costs this fraction of the merge cost."""
+CUT_STROKE_COST = 0.5
+"""Cost of cutting a stroke in two at a joining line."""
+DIGIT_COST = 0.0
+"""Constant cost of each digit (0: tuned on writers 25-30, the merge costs already favour whole digits)."""
+SMALL_COST = 6.0
+"""Cost per unit of height below `SMALL` x the writing's height."""
+SMALL = 0.55
+WIDE_COST = 6.0
+"""Cost per unit of width (in heights) beyond `WIDE` x the height."""
+WIDE = 1.15
+MERGE_COST = 2.0
+"""Cost of joining parts that do not overlap horizontally (scaled by how far apart they are)."""
+MERGE_FREE = 0.6
+"""Parts overlapping by more than this fraction of the narrower one join for free."""
+GAP_SLOPE = 4.0
+"""A gap between parts costs this many times more than the same amount of missing overlap."""
+CUT_COST = 3.0
+"""Cost of starting a digit at a stroke that lies over the previous one."""
+LATE_COST = 1.0
+"""Cost of a candidate that takes a stroke written later."""
+SKIP_COST = 0.3
+"""Cost of leaving out a joining piece or a stray dot."""
+SPECK = 0.2
+"""An atom smaller than this fraction of the writing's height is a stray dot that may be left out."""
+
+
+@dataclass
+class Atom:
+    """A stroke or a piece of one, in writing order."""
+
+    points: np.ndarray
+    joining: bool = False  # the piece between two digits that a stroke was cut at
+    stroke: int = 0  # which stroke it comes from
+
+    @property
+    def box(self) -> np.ndarray:
+        """(x0, y0, x1, y1)."""
+        p = self.points
+        return np.array([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()])
+
+
+def _resample(stroke: np.ndarray, step: float, most: int = 400) -> np.ndarray:
+    length = float(np.hypot(*np.diff(stroke, axis=0).T).sum()) if len(stroke) > 1 else 0.0
+    return segment._resample(stroke, max(step, length / most, 1e-9))
+
+
+def _joining_runs(s: np.ndarray, H: float) -> list[tuple[int, int]]:
+    """Stretches (first, last point index) of a wide stroke that cross their columns alone."""
+    x = s[:, 0]
+    a, b = x[:-1], x[1:]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    crossings = ((lo[None, :] <= x[:, None]) & (x[:, None] < hi[None, :])).sum(axis=1)
+    x0, x1 = x.min(), x.max()
+    single = crossings <= 1
+    alone = single & (x > x0 + 0.25 * H) & (x < x1 - 0.25 * H)
+    d = np.diff(s, axis=0)
+    flat = np.concatenate((np.abs(d[:, 0]) >= np.abs(d[:, 1]), [False]))  # heading more sideways
+    runs = []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], alone.astype(int), [0]))))
+    for first, stop in zip(edges[::2], edges[1::2], strict=True):
+        last = stop - 1
+        while first > 0 and single[first - 1] and flat[first - 1]:  # the rest of a sideways joining line
+            first -= 1
+        while last < len(x) - 1 and single[last + 1] and flat[last]:
+            last += 1
+        if last > first and abs(x[last] - x[first]) >= 0.03 * H:
+            runs.append((int(first), int(last)))
+    runs.sort(key=lambda r: -abs(x[r[1]] - x[r[0]]))
+    return sorted(runs[:3])
+
+
+def atoms_of(strokes: Sequence[np.ndarray], H: float) -> list[Atom]:
+    """The strokes as atoms, wide strokes cut at their joining lines (step 1 of the module docstring)."""
+    out: list[Atom] = []
+    for k, s in enumerate(strokes):
+        w, h = np.ptp(s[:, 0]), np.ptp(s[:, 1])
+        if w < SPLIT_WIDE * max(h, 0.8 * H) or len(s) < 3:
+            out.append(Atom(s, stroke=k))
+            continue
+        r = _resample(s, H / 50.0)
+        runs = _joining_runs(r, H)
+        # A joining line has a digit on both sides: drop runs that leave only a tail or a lead-in.
+        bounds = [0] + [i for run in runs for i in run] + [len(r) - 1]
+        tall = [np.ptp(r[a:b + 1, 1]) >= 0.35 * H for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+        runs = [run for k, run in enumerate(runs) if tall[k] and tall[k + 1]]
+        start = 0
+        for first, last in runs:
+            if abs(r[last, 0] - r[first, 0]) < 0.1 * H:  # short: one cut in the middle
+                mid = (first + last) // 2
+                out.append(Atom(r[start:mid + 1], stroke=k))
+                start = mid
+                continue
+            out.append(Atom(r[start:first + 1], stroke=k))
+            out.append(Atom(r[first:last + 1], joining=True, stroke=k))
+            start = last
+        out.append(Atom(r[start:] if runs else s, stroke=k))
+    return [a for a in out if len(a.points)]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Horizontal overlap of two boxes as a fraction of the narrower one (negative: a gap)."""
+    return segment._overlap_fraction(a, b)
+
+
+def _separation(boxes: np.ndarray, H: float) -> float:
+    """How far apart the parts of a candidate are.
+
+    The largest horizontal gap (in heights) between the parts swept left to
+    right; or, when they all overlap, minus the smallest overlap fraction.
+    """
+    order = np.argsort(boxes[:, 0])
+    b = boxes[order]
+    right = np.maximum.accumulate(b[:, 2])
+    gaps = b[1:, 0] - right[:-1]
+    if len(gaps) == 0:
+        return -1.0
+    if gaps.max() > 0:
+        return float(gaps.max() / H)
+    # All parts overlap: how little (as a fraction of the narrower side at the weakest sweep position).
+    worst = np.inf
+    for k in range(1, len(b)):
+        left = segment._union_box(b[:k])
+        rest = segment._union_box(b[k:])
+        worst = min(worst, _overlap(left, rest))
+    return -float(worst)
+
+
+def _connected(members: Sequence[int], near: np.ndarray) -> bool:
+    """Whether the members' strokes form one touching whole (`near`: atoms that touch)."""
+    seen = {members[0]}
+    todo = [members[0]]
+    while todo:
+        a = todo.pop()
+        for b in members:
+            if b not in seen and near[a, b]:
+                seen.add(b)
+                todo.append(b)
+    return len(seen) == len(members)
+
+
+def _prior(atoms: Sequence[Atom], boxes: np.ndarray, members: Sequence[int], H: float, late: bool,
+           near: np.ndarray) -> float:
+    """Geometric cost of a candidate digit (everything but the network's -log P)."""
+    bx = boxes[list(members)]
+    x0, y0, x1, y1 = bx[:, 0].min(), bx[:, 1].min(), bx[:, 2].max(), bx[:, 3].max()
+    h, w = y1 - y0, x1 - x0
+    cost = DIGIT_COST + SMALL_COST * max(0.0, SMALL - max(h, 0.6 * w) / H)
+    cost += WIDE_COST * max(0.0, w / max(h, 0.6 * H) - WIDE)
+    strokes = sorted({atoms[m].stroke for m in members})
+    if len(strokes) > 1:  # pieces of one stroke are joined already: compare whole strokes
+        sb = np.array([segment._union_box(bx[[atoms[m].stroke == k for m in members]]) for k in strokes])
+        sep = _separation(sb, H)
+        merge = MERGE_COST * max(0.0, MERGE_FREE + sep * (GAP_SLOPE if sep > 0 else 1.0))
+        cost += merge * (CONNECTED_FACTOR if _connected(list(members), near) else 1.0)
+    if late:
+        cost += LATE_COST
+    if all(atoms[m].joining for m in members):
+        cost += 3.0
+    return cost
+
+
+@dataclass
+class _Cand:
+    start: int
+    end: int  # the run is atoms start..end-1
+    late: tuple[int, ...]
+    members: tuple[int, ...]
+    prior: float
+
+
+def touching(atoms: Sequence[Atom], H: float) -> np.ndarray:
+    """(n, n) booleans: which atoms touch (closer than `CONNECTED` x H), among near neighbours in order."""
+    n = len(atoms)
+    near = np.eye(n, dtype=bool)
+    boxes = np.array([a.box for a in atoms])
+    pts = [_resample(a.points, H / 25.0, most=200) for a in atoms]
+    trees: dict[int, cKDTree] = {}
+    reach = MAX_RUN + LATE_WINDOW
+    for i in range(n):
+        for j in range(i + 1, min(n, i + reach + 1)):
+            bi, bj = boxes[i], boxes[j]
+            gap = max(bi[0] - bj[2], bj[0] - bi[2], bi[1] - bj[3], bj[1] - bi[3], 0.0)
+            if gap > CONNECTED * H:
+                continue
+            if atoms[i].stroke == atoms[j].stroke and j == i + 1:
+                near[i, j] = near[j, i] = True
+                continue
+            if i not in trees:
+                trees[i] = cKDTree(pts[i])
+            d = float(trees[i].query(pts[j], k=1)[0].min())
+            near[i, j] = near[j, i] = d <= CONNECTED * H
+    return near
+
+
+def candidates(atoms: Sequence[Atom], H: float) -> list[_Cand]:
+    """Candidate digits (step 2 of the module docstring)."""
+    n = len(atoms)
+    boxes = np.array([a.box for a in atoms])
+    near = touching(atoms, H)
+    out: list[_Cand] = []
+    for s in range(n):
+        for e in range(s + 1, min(s + MAX_RUN, n) + 1):
+            members = tuple(range(s, e))
+            bx = segment._union_box(boxes[s:e])
+            if e - s > 1 and bx[2] - bx[0] > 2.2 * H:
+                break
+            out.append(_Cand(s, e, (), members, _prior(atoms, boxes, members, H, False, near)))
+            for j in range(e + 1, min(e + LATE_WINDOW, n - 1) + 1):
+                if atoms[j].joining:
+                    continue
+                bj = boxes[j]
+                cx = (bj[0] + bj[2]) / 2
+                if _overlap(bj, bx) >= 0.5 and bx[0] - 0.05 * H <= cx <= bx[2] + 0.05 * H:
+                    m = members + (j,)
+                    out.append(_Cand(s, e, (j,), m, _prior(atoms, boxes, m, H, True, near)))
+    return out
+
+
+def _boundary_costs(atoms: Sequence[Atom]) -> np.ndarray:
+    """Cost of starting a digit at atom i: how much it overlaps atom i - 1, or cutting a stroke."""
+    boxes = np.array([a.box for a in atoms])
+    b = np.zeros(len(boxes))
+    for i in range(1, len(boxes)):
+        if atoms[i].stroke == atoms[i - 1].stroke:
+            b[i] = CUT_STROKE_COST
+        else:
+            b[i] = CUT_COST * float(np.clip((_overlap(boxes[i - 1], boxes[i]) - 0.3) / 0.7, 0.0, 1.0))
+    return b
+
+
+def search(n: int, cands: Sequence[_Cand], cost: np.ndarray, boundary: np.ndarray,
+           skippable: Sequence[bool]) -> list[tuple[float, list[int]]]:
+    """The cheapest covers of atoms 0..n-1 by candidates, cheapest first (step 4)."""
+    by_start: dict[int, list[int]] = {}
+    for k, c in enumerate(cands):
+        by_start.setdefault(c.start, []).append(k)
+    # states[i]: {frozenset of later atoms already used: [(cost, path), ...]}
+    states: list[dict[frozenset, list[tuple[float, tuple[int, ...]]]]] = [dict() for _ in range(n + 1)]
+    states[0][frozenset()] = [(0.0, ())]
+
+    def push(i: int, used: frozenset, items: list[tuple[float, tuple[int, ...]]]) -> None:
+        cur = states[i].setdefault(used, [])
+        cur.extend(items)
+        cur.sort(key=lambda t: t[0])
+        del cur[KEEP:]
+
+    for i in range(n):
+        if not states[i]:
+            continue
+        if len(states[i]) > MAX_STATES:
+            kept = sorted(states[i].items(), key=lambda kv: kv[1][0][0])[:MAX_STATES]
+            states[i] = dict(kept)
+        for used, paths in states[i].items():
+            if i in used:
+                push(i + 1, used - {i}, paths)
+                continue
+            if skippable[i]:
+                push(i + 1, used, [(c + SKIP_COST, p) for c, p in paths])
+            for k in by_start.get(i, []):
+                c = cands[k]
+                if any(m in used for m in c.members):
+                    continue
+                add = cost[k] + (boundary[i] if i > 0 else 0.0)
+                push(c.end, used | frozenset(c.late), [(pc + add, p + (k,)) for pc, p in paths])
+    final = states[n].get(frozenset(), [])
+    return [(c, list(p)) for c, p in final]
+
+
+def reference_height(strokes: Sequence[np.ndarray]) -> float:
+    """The writing's height: the upper quartile of the strokes' heights (or half their widths)."""
+    size = np.array([max(np.ptp(s[:, 1]), 0.5 * np.ptp(s[:, 0])) for s in strokes])
+    return max(float(np.percentile(size, 75)), 0.25 * float(size.max()), 1e-6)
+
+
+class Cache:
+    """Candidates already normalised and classified, keyed by their points (least recently used dropped).
+
+    While a person writes, each new stroke adds a few candidates and keeps
+    the others, so re-reading the drawing only renders and classifies the
+    new ones. A cache belongs to one classifier (`Recogniser` keeps one).
+    """
+
+    def __init__(self, size: int = 4000):
+        self.size = size
+        self._items: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def crops_and_probs(self, parts: list[list[np.ndarray]],
+                        classify: Classify) -> tuple[np.ndarray, np.ndarray]:
+        """28x28 crops and probabilities of each candidate (a list of point arrays), one classify call."""
+        keys = [b"|".join(p.tobytes() for p in part) for part in parts]
+        missing = [k for k, key in enumerate(keys) if key not in self._items]
+        if missing:
+            crops = np.stack([ink.normalise(parts[k]) for k in missing])
+            probs = np.asarray(classify(crops), dtype=np.float64)
+            for k, c, p in zip(missing, crops, probs, strict=True):
+                self._items[keys[k]] = (c, p)
+        out_c, out_p = [], []
+        for key in keys:
+            self._items.move_to_end(key)
+            c, p = self._items[key]
+            out_c.append(c)
+            out_p.append(p)
+        while len(self._items) > max(self.size, len(keys)):
+            self._items.popitem(last=False)
+        return np.stack(out_c), np.stack(out_p)
+
+
+def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None = None) -> Found:
+    """The best reading of a drawing and its runner-up (see the module docstring).
+
+    With a `cache`, candidates seen in an earlier call are not rendered or classified again.
+    """
+    strokes = ink.as_strokes(strokes)
+    if not strokes:
+        return Found([], [], np.zeros((0, 10)))
+    H = reference_height(strokes)
+    atoms = atoms_of(strokes, H)
+    if len(atoms) > MAX_ATOMS:
+        return _by_geometry(strokes, classify)
+    cands = candidates(atoms, H)
+    boxes = np.array([a.box for a in atoms])
+    crops, probs = (cache or Cache()).crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
+                                                       classify)
+    cost = nll(probs).min(axis=1) + np.array([c.prior for c in cands])
+    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    speck = ext < SPECK * H  # a stray dot may be left out, unless there is nothing else
+    skippable = [a.joining or (bool(k) and not speck.all()) for a, k in zip(atoms, speck, strict=True)]
+    paths = search(len(atoms), cands, cost, _boundary_costs(atoms), skippable)
+    if not paths:  # cannot happen (single atoms always cover), but never answer nothing
+        return _by_geometry(strokes, classify)
+
+    def centre(k: int) -> float:
+        b = segment._union_box(boxes[list(cands[k].members)])
+        return float(b[0] + b[2])
+
+    def order(path: list[int]) -> list[int]:
+        return sorted(path, key=centre)
+
+    best = order(paths[0][1])
+    keys = [c.members for c in cands]
+    alt = best_alternative(paths, probs, keys, order)
+    return Found(
+        crops=[crops[k] for k in best],
+        boxes=[ink.bounds([atoms[m].points for m in cands[k].members]) for k in best],
+        probs=probs[best],
+        score=-float(paths[0][0]),
+        alternative=alt,
+    )
+
+
+def _by_geometry(strokes: Sequence[np.ndarray], classify: Classify) -> Found:
+    groups = segment.split_strokes(strokes)
+    crops = [ink.normalise(g) for g in groups]
+    probs = np.asarray(classify(np.stack(crops)), dtype=np.float64)
+    return Found(crops, [ink.bounds(g) for g in groups], probs,
+                 score=-float(nll(probs).min(axis=1).sum()), alternative=None)
+
