@@ -123,8 +123,10 @@ def main() -> None:
 
     secs = meta.get("training_seconds")
     if secs is not None:
-        print(f"\ntraining time                  {secs / 60:.1f} min  ({meta.get('iterations')} iterations, "
-              f"{meta.get('training_images')} images per stage)")
+        how = (f"members {', '.join(meta['members'])}, {meta.get('max_iter')} iterations each"
+               if "members" in meta
+               else f"{meta.get('iterations')} iterations, {meta.get('training_images')} images per stage")
+        print(f"\ntraining time                  {secs / 60:.1f} min  ({how})")
 
     if args.write:
         meta_path = Path(args.weights) / "model.json"

@@ -101,3 +101,17 @@ def test_a_stopped_run_resumes_with_finished_members_and_retrains_changed_ones(c
     lines.clear()
     run_committee(replace(config, seed=3, members=members[:1]), tmp_path / "w3", log=lines.append)
     assert not any("reusing" in line for line in lines)
+
+
+def test_one_member_alone_trains_the_same_network_as_inside_a_committee(committee, tmp_path):
+    """`--member 16:deskew` alone writes the Thetas that member has in the committee run, bit for bit
+    (the shipped network was trained as member 2 of a committee; README gives the single command)."""
+    from model.training_run import train_model
+
+    out, _ = committee
+    config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
+                         stages=2, augment=1, command="test", members=(MemberSpec((16,), deskew=True),))
+    alone = train_model(config, tmp_path / "alone")
+    assert alone.meta["deskew"] is True and not alone.members
+    for name in ("Theta1.txt", "Theta2.txt"):
+        assert (tmp_path / "alone" / name).read_bytes() == (out / "member2" / name).read_bytes()
