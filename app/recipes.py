@@ -89,7 +89,12 @@ def full_recipe(meta: dict) -> Recipe:
     config.data_dir = None  # the user's MNIST folder, set by the dialog
     config.pen_dir = None  # beside it (or $DIGITPAD_PEN_DATA), where `digitpad download` puts it
     config.command = f"Digitpad Retrain dialog, Full recipe: {command}"
-    parts = [f"784-{'-'.join(map(str, config.hidden))}-10 on MNIST"]
+    if len(config.members) > 1:
+        nets = " and ".join(f"784-{'-'.join(map(str, m.hidden))}-10" + (" (deskewed)" if m.deskew else "")
+                            for m in config.members)
+        parts = [f"a committee of {nets} on MNIST"]
+    else:
+        parts = [f"784-{'-'.join(map(str, config.hidden))}-10 on MNIST"]
     if config.pen:
         parts.append("pen digits (held-out writers kept out)")
     if config.stages > 1 or config.augment:

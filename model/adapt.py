@@ -262,6 +262,9 @@ def adapt(
     networks = as_networks(thetas)
     members = [m for m, _ in networks]
     flags = [d for _, d in networks]
+    # lambda/m follows each member's own training run when the model says what it was
+    metas = [n.meta or base_meta for n in thetas.networks] if hasattr(thetas, "networks") else None
+    metas = metas or [base_meta] * len(members)
     n = len(y)
     folds = _folds(groups if groups is not None else np.zeros(n, np.int64)) if n else np.zeros(0, int)
     k = int(folds.max()) + 1 if estimate and n >= 2 else 0
@@ -282,7 +285,7 @@ def adapt(
     def run_all(Xs: np.ndarray, ys: np.ndarray, phase: str, fold_seed: int) -> list | None:
         out = []
         for i, m in enumerate(members):
-            r = adapt_network(m, Xs, ys, replay=replay, base_meta=base_meta, seed=seed * 1000 + fold_seed + i,
+            r = adapt_network(m, Xs, ys, replay=replay, base_meta=metas[i], seed=seed * 1000 + fold_seed + i,
                               lam=lam, iters=iters, copies=copies, progress=report(phase),
                               should_stop=stop, keep=keep, deskewed=flags[i])
             done[0] += iters
@@ -312,7 +315,7 @@ def adapt(
     if final is None:
         return cancelled_result()
     m_train = n * (copies + 1) + (len(replay) if replay is not None else 0)
-    used_lam = lam if lam is not None else scaled_lambda(base_meta, m_train)
+    used_lam = lam if lam is not None else scaled_lambda(metas[0], m_train)
     return AdaptResult(final if committee else final[0], before, after, time.perf_counter() - t0, n,
                        False, lam=used_lam, iters=iters, copies=copies, folds=len(per_fold),
                        n_train=m_train, seed=seed, per_fold=per_fold,
@@ -325,9 +328,10 @@ def _theta_sums(folder: Path | None) -> dict[str, str]:
     if folder is None:
         return {}
     sums = {}
-    for p in sorted(Path(folder).glob("Theta*.txt")):
+    folder = Path(folder)
+    for p in sorted(folder.rglob("Theta*.txt")):  # a committee's are in its member folders
         try:
-            sums[p.name] = sha256_of(p)
+            sums[p.relative_to(folder).as_posix()] = sha256_of(p)
         except OSError:
             pass
     return sums

@@ -1,7 +1,7 @@
 """Adapting to a writer (model/adapt.py, `digitpad adapt`): real L-BFGS-B, real pen digits, real MNIST.
 
 The writer is pen validation writer 28 (never in the shipped model's
-training), the one the shipped weights read worst: 92% of their other digits.
+training), the one the shipped weights read worst: 94% of their other digits.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from tests.conftest import MNIST, ROOT, WEIGHTS, run_cli
 
 WRITER = 28
 K = 5
-SHIPPED_MISSES = 0.94
-"""Floor on the writer's other digits: the shipped weights read 92.0% of them, adapted ones ~96%."""
+SHIPPED_MISSES = 0.95
+"""Floor on the writer's other digits: the shipped committee reads 94.0% of them, adapted 97.5%."""
 MNIST_FLOOR = 0.985
-"""MNIST test after adapting to one writer (shipped: 99.09%)."""
+"""MNIST test after adapting to one writer (shipped: 99.28%; adapted: 99.04%)."""
 
 
 def first_k(samples, k):
@@ -65,29 +65,35 @@ def read_rest(weights_dir, rest) -> float:
 
 
 @pytest.mark.slow
-def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test):
+def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
+    from model.data import sha256_of
+
     folder, rest = writer
     home = tmp_path / "home"
     r = run_cli("adapt", str(folder), env=_env(home), timeout=1800)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     out = home / "weights"  # the default --out: the user's weights, which become the active ones
-    assert "your samples (3-fold estimate by round)" in r.stdout and "MNIST test: 99.09% -> " in r.stdout
+    assert "your samples (3-fold estimate by round)" in r.stdout
+    assert f"MNIST test: {100 * shipped.meta['test_accuracy']:.2f}% -> " in r.stdout
     assert f"weights written to {out} (now the active weights)" in r.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["Theta1.txt", "Theta2.txt", "model.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in WEIGHTS.iterdir())  # same shape
     assert not [p for p in home.iterdir() if p.name.startswith(".")]  # no temporary folder left
-    shipped = read_rest(WEIGHTS, rest)
+    shipped_acc = read_rest(WEIGHTS, rest)
     adapted = read_rest(out, rest)
-    assert shipped < SHIPPED_MISSES <= adapted, (shipped, adapted)
+    assert shipped_acc < SHIPPED_MISSES <= adapted, (shipped_acc, adapted)
     from model.weights import load_weights
 
     m = load_weights(out, use_cache=False)
-    test_acc = float(np.mean(adapt.predict(m.thetas, mnist_test.X) == mnist_test.y))
+    assert [n.deskew for n in m.networks] == [n.deskew for n in shipped.networks]
+    test_acc = float(np.mean(adapt.predict(m, mnist_test.X) == mnist_test.y))
     assert test_acc >= MNIST_FLOOR
     meta = m.meta
     assert meta["test_accuracy"] == pytest.approx(test_acc, abs=1e-4)
     assert meta["adapt"]["n_samples"] == 10 * K and meta["adapt"]["samples_accuracy_after"] is not None
-    assert meta["adapted_from"]["theta_sha256"]["Theta1.txt"].startswith("c7b06e0e")
+    sums = meta["adapted_from"]["theta_sha256"]
+    assert sums and all(sums[rel] == sha256_of(WEIGHTS / rel) for rel in sums)
+    assert set(sums) == {p.relative_to(WEIGHTS).as_posix() for p in WEIGHTS.rglob("Theta*.txt")}
     assert meta["replay"]["sha256"] == load_replay(replay_path(ROOT)).sha256
     assert meta["replay"]["provenance"]["rows"] == {"mnist": 3000, "pen": 1000}
     # The app starts on the adapted weights: they are the active ones for this data folder.
@@ -103,7 +109,7 @@ def test_cli_interrupt_writes_nothing(writer, tmp_path):
     folder, _ = writer
     out = tmp_path / "out"
     shutil.copytree(WEIGHTS, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     env = {**os.environ, **_env(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "app", "adapt", "--out", str(out), str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
@@ -119,7 +125,7 @@ def test_cli_interrupt_writes_nothing(writer, tmp_path):
     assert proc.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
     assert "adapting cancelled: no weights were written" in stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out"] or \
         sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -191,8 +197,9 @@ def test_any_depth_and_a_committee_cancel_returns_the_given_weights():
 
 
 def test_lambda_matches_the_shipped_runs_ratio(shipped):
-    lam = adapt.scaled_lambda(shipped.meta, 5050)
-    assert lam / 5050 == pytest.approx(shipped.meta["lambda"] / shipped.meta["training_images"])
+    for net in shipped.networks:  # each member is adapted with its own run's lambda/m
+        lam = adapt.scaled_lambda(net.meta, 5050)
+        assert lam / 5050 == pytest.approx(net.meta["lambda"] / net.meta["training_images"])
     assert adapt.scaled_lambda({}, 1000) == pytest.approx(1000 * 3.0 / 155_976)
 
 

@@ -87,7 +87,7 @@ def test_predict_errors_name_the_file_and_others_still_answered(tmp_path, digit_
 def test_bad_weights_folder_exit_2(tmp_path, digit_pngs, damage):
     w = tmp_path / "w"
     w.mkdir()
-    (w / "Theta1.txt").write_text((WEIGHTS / "Theta1.txt").read_text())
+    (w / "Theta1.txt").write_text((WEIGHTS / "member1" / "Theta1.txt").read_text())
     if damage == "garbage":
         (w / "Theta2.txt").write_text("1 2 x\n")
     elif damage == "shape":

@@ -20,6 +20,8 @@ import pytest
 from conftest import MNIST, PEN_FILE
 from gui_driver import App, Xvfb, as_drawn, missing_tools, shifted, wait_for
 
+from model.weights import load_weights
+
 pytestmark = [
     pytest.mark.gui,
     pytest.mark.skipif(bool(missing_tools()), reason=f"needs X tools: {', '.join(missing_tools())}"),
@@ -264,8 +266,9 @@ def test_retrain_cancel_then_use_new_weights_after_restart(xvfb, tmp_path, sampl
     home = tmp_path / "home"
     home.mkdir()
     shipped_dir = Path(__file__).resolve().parent.parent / "weights"
-    shipped_before = {p.name: p.read_bytes() for p in shipped_dir.iterdir()}
-    shipped_sizes = json.loads(shipped_before["model.json"])["layer_sizes"]
+    shipped_before = {p.relative_to(shipped_dir): p.read_bytes()
+                      for p in shipped_dir.rglob("*") if p.is_file()}
+    shipped_sizes = list(load_weights(shipped_dir).layout.sizes)  # a committee reports its first member's
     app = App(xvfb, home, extra_env=APP_ENV)
     try:
         app.wait_ready()
@@ -305,7 +308,8 @@ def test_retrain_cancel_then_use_new_weights_after_restart(xvfb, tmp_path, sampl
     finally:
         assert app.close() == 0
     # The shipped weights were not touched and the new ones survive a restart.
-    assert {p.name: p.read_bytes() for p in shipped_dir.iterdir()} == shipped_before
+    assert {p.relative_to(shipped_dir): p.read_bytes() for p in shipped_dir.rglob("*") if p.is_file()} \
+        == shipped_before
     again = App(xvfb, home, extra_env=APP_ENV)
     try:
         st = again.wait_ready()

@@ -65,14 +65,14 @@ def test_compact_four_digit_number_is_copied(app, samples, recogniser):  # noqa:
 def close_call_number(recogniser, pen_samples) -> list:  # noqa: F811
     """The first compact one-writer number (2-4 digits, writers 25-30) whose reading is a close call."""
     held = [s for s in pen_samples if s.writer in bench.HOLDOUT_WRITERS]
-    for strokes, _, _ in bench.compact_numbers(held, 200, 4, (-0.05, 0.20), lengths=(2, 4)):
+    for strokes, _, _ in bench.compact_numbers(held, 1000, 4, (-0.05, 0.20), lengths=(2, 4)):
         drawn = [[(float(x), float(y)) for x, y in s] for s in strokes]
         if max(x for s in drawn for x, _ in s) >= 520:
             continue
         r = recogniser.read_strokes(as_drawn(drawn))
         if r.close_call and r.score - r.alternative.score < 0.1:  # well inside: the pad's points may vary
             return drawn
-    pytest.fail("no close call among 200 compact numbers")
+    pytest.fail("no close call among 1,000 compact numbers")
 
 
 def test_close_call_shows_its_alternative(app, recogniser, pen_samples):  # noqa: F811

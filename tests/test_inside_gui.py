@@ -167,10 +167,10 @@ def test_inside_window_every_tab(xvfb, tmp_path, digits):
         with Image.open(target) as img:
             assert img.width >= 800 and img.height >= 600
 
-        # Training: the shipped weights carry no history; the tab says so.
+        # Training: the shipped committee's member 2 recorded its history; the tab draws it.
         app.key("ctrl+Tab", wid=wid)
         st = inside(app, lambda s: s["tab"] == "training", "the Training tab")
-        assert st["training"]["history"] is False and not st["save_enabled"]
+        assert st["training"]["history"] is True and st["save_enabled"]
         shots["training"] = shot(app, wid, tmp_path / "training.png")
 
         # Robustness computes in the background; closing the window meanwhile stops it cleanly.

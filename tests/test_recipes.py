@@ -16,7 +16,10 @@ def test_full_recipe_is_the_shipped_run():
     r = recipes.full_recipe(meta)
     assert r.problem == "" and r.config is not None
     c = r.config
-    assert [784, *c.hidden, 10] == meta["layer_sizes"]
+    if "members" in meta:  # a committee: each member's size and preprocessing, as the command gave them
+        assert [str(m) for m in c.members] == meta["members"]
+    else:
+        assert [784, *c.hidden, 10] == meta["layer_sizes"]
     assert (c.lam, c.max_iter, c.seed) == (meta["lambda"], meta["max_iter"], meta["seed"])
     assert (c.stages, c.augment) == (meta["stages"], meta["augment"])
     assert c.pen == ("pendigits" in meta["data"])
