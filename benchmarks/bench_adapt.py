@@ -26,10 +26,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import adapt, mlp, pendigits  # noqa: E402
+from model import adapt, pendigits  # noqa: E402
 from model.data import load_mnist  # noqa: E402
 from model.replay import load_replay, replay_path  # noqa: E402
-from model.train import accuracy  # noqa: E402
 from model.weights import load_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +63,7 @@ def main() -> None:
     args = p.parse_args()
 
     model = load_weights(args.weights)
-    thetas = model.thetas
+    thetas = model  # one network or a committee: adapt and predict take the Model as it is
     replay = load_replay(replay_path(ROOT))
     test = load_mnist("test", args.data)
     if args.validation:
@@ -73,8 +72,8 @@ def main() -> None:
         vals = []
     samples = pendigits.load(pendigits.find_pen_file(args.pen_data, args.data))
     writers = [int(w) for w in args.writers.split(",")]
-    shipped_test = accuracy([t.astype(mlp.DTYPE) for t in thetas], test.X, test.y)
-    print(f"weights {args.weights} ({model.layout}); MNIST test {shipped_test:.4f}; "
+    shipped_test = float(np.mean(adapt.predict(model, test.X) == test.y))
+    print(f"weights {args.weights} ({model.describe()}); MNIST test {shipped_test:.4f}; "
           f"replay {len(replay)} rows; copies {args.copies}; iterations {args.iters}; seed {args.seed}; "
           f"{'plain recipe' if args.plain else 'anchored + replay distilled'}")
     print(f"{'K':>2} {'writer':>6} {'taught':>6} {'other':>5} {'shipped':>8} {'adapted':>8} {'err cut':>8} "
@@ -102,10 +101,10 @@ def main() -> None:
                                 keep=not args.plain)
                 est_secs = time.perf_counter() - t1
                 est = f"{e.before:.3f}/{e.after:.3f}"
-            after = float(np.mean(adapt.predict(res.thetas, Xr) == yr))
-            mnist = float(np.mean(adapt.predict(res.thetas, test.X) == test.y))
+            after = float(np.mean(adapt.predict(res.networks, Xr) == yr))
+            mnist = float(np.mean(adapt.predict(res.networks, test.X) == test.y))
             if args.validation:
-                vals.append(float(np.mean(adapt.predict(res.thetas, Xv) == yv)))
+                vals.append(float(np.mean(adapt.predict(res.networks, Xv) == yv)))
             err_b, err_a = 1 - before, 1 - after
             cut = (err_b - err_a) / err_b if err_b > 0 else float("nan")
             rows.append((w, len(taught), len(rest), before, after, cut, mnist, secs, est_secs, cpu,
