@@ -31,8 +31,8 @@ import common  # noqa: E402,F401  (repo on sys.path, default data location)
 from model import images, ink, mlp, pendigits  # noqa: E402
 from model.data import load_mnist  # noqa: E402
 from model.deskew import deskew  # noqa: E402
+from model.ensemble import probabilities  # noqa: E402
 from model.errors import DigitpadError  # noqa: E402
-from model.recognise import probabilities  # noqa: E402
 from model.training_run import TrainConfig, run_training  # noqa: E402
 from model.validation import as_scan, load_usps  # noqa: E402
 

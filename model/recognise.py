@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from model import images, ink, mlp, segment, segment_image, segment_ink
-from model.ensemble import committee_proba, probabilities  # noqa: F401  (re-exported)
+from model.ensemble import committee_proba
 from model.errors import NothingToRecognise
 from model.lattice import Alternative, Found
 from model.weights import Model
@@ -114,7 +114,6 @@ class Recogniser:
 
     def __init__(self, model: Model):
         self.model = model
-        self.thetas = [np.asarray(t, dtype=mlp.DTYPE) for t in model.thetas]
         self._networks = [([np.asarray(t, dtype=mlp.DTYPE) for t in n.thetas], n.deskew)
                           for n in model.networks]
         self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
