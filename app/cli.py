@@ -15,6 +15,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app import __version__
@@ -31,6 +33,23 @@ def _fmt_secs(s: float) -> str:
 
 def _error(msg: str) -> None:
     print(f"digitpad: error: {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event, stopping: str) -> Iterator[None]:
+    """While the body runs, the first Ctrl+C sets `cancel` (printing `stopping`), a second one aborts."""
+
+    def on_sigint(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print(f"\n{stopping} (Ctrl+C again to abort)...", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _weights_dir(arg: str | None) -> Path:
@@ -81,14 +100,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         _error(str(exc))
         return EXIT_USAGE
     cancel = threading.Event()
-
-    def on_sigint(signum, frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("\nstopping after this iteration (Ctrl+C again to abort)...", file=sys.stderr)
-
-    old = signal.signal(signal.SIGINT, on_sigint)
     tty = sys.stderr.isatty()
     last = [0.0]
 
@@ -103,10 +114,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
-    try:
+    with _ctrl_c_cancels(cancel, "stopping after this iteration"):
         result = train_model(config, Path(args.out), progress=progress, cancel=cancel, log=print)
-    finally:
-        signal.signal(signal.SIGINT, old)
     if tty:
         print(file=sys.stderr)
     meta = result.meta
@@ -222,13 +231,6 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     print(f"adapting {model.source} ({model.describe()}) to {len(y)} digits from {len(found)} samples "
           f"({len(set(groups.tolist()))} rounds), with {len(replay):,} replay digits", flush=True)
     cancel = threading.Event()
-
-    def on_sigint(signum, frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("\nstopping: nothing will be written (Ctrl+C again to abort)...", file=sys.stderr)
-
     tty = sys.stderr.isatty()
 
     def progress(p) -> None:
@@ -236,12 +238,9 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {_fmt_secs(p.elapsed)}",
                   end="", file=sys.stderr, flush=True)
 
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with _ctrl_c_cancels(cancel, "stopping: nothing will be written"):
         result = adapt.adapt(model, X, y, replay=replay, seed=args.seed, groups=groups,
                              base_meta=model.meta, progress=progress, should_stop=cancel)
-    finally:
-        signal.signal(signal.SIGINT, old)
     if tty:
         print(file=sys.stderr)
     if result.cancelled:
