@@ -44,6 +44,21 @@ def shipped():
 
 
 @pytest.fixture(scope="session")
+def recogniser(shipped):
+    """The shipped model as the app and `digitpad predict` read with it. Its cache of ink candidates
+    is keyed by their exact points, so sharing one across the session changes no reading."""
+    from model.recognise import Recogniser
+
+    return Recogniser(shipped)
+
+
+@pytest.fixture(scope="module")
+def held_out(pen_samples):
+    """The pen digits of the validation writers, kept out of the shipped model's training."""
+    return [s for s in pen_samples if s.writer in bench_numbers().HOLDOUT_WRITERS]
+
+
+@pytest.fixture(scope="session")
 def pen_samples():
     """All 7,494 pendigits samples, in canvas coordinates."""
     from model import pendigits

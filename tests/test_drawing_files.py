@@ -12,16 +12,10 @@ import pytest
 from conftest import PEN_FILE
 
 from model import ink
-from model.recognise import Recogniser
 
 pytestmark = pytest.mark.skipif(not PEN_FILE.is_file(), reason=f"needs {PEN_FILE}")
 
 PEN_WIDTH = 12.0  # app.pad.PEN_WIDTH, the width the app saves with
-
-
-@pytest.fixture(scope="module")
-def recogniser(shipped):
-    return Recogniser(shipped)
 
 
 @pytest.fixture(scope="module")

@@ -39,14 +39,6 @@ def xvfb():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def recogniser(shipped):
-    """The shipped model, as the app loads it."""
-    from model.recognise import Recogniser
-
-    return Recogniser(shipped)
-
-
 def _reads_as(recogniser, strokes, text: str, min_conf: float = 0.95) -> bool:
     r = recogniser.read_strokes(as_drawn(strokes))
     return r.text == text and r.confidence >= min_conf

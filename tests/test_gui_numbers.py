@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import PEN_FILE, bench_numbers
 from gui_driver import as_drawn, missing_tools
-from test_gui import app, recogniser, samples, xvfb  # noqa: F401  (shared fixtures)
+from test_gui import app, samples, xvfb  # noqa: F401  (shared fixtures)
 
 bench = bench_numbers()
 

@@ -16,14 +16,8 @@ from PIL import Image
 
 from model import images, ink, segment
 from model.errors import InputError, NothingToRecognise
-from model.recognise import Recogniser
 
 bench = bench_numbers()
-
-
-@pytest.fixture(scope="module")
-def recogniser(shipped):
-    return Recogniser(shipped)
 
 
 @pytest.fixture(scope="module")

@@ -16,22 +16,11 @@ import pytest
 from conftest import bench_numbers
 
 from model import ink, segment
-from model.recognise import Recogniser
 
 bench = bench_numbers()
 
 N_NUMBERS = 300
 SEED = 2026
-
-
-@pytest.fixture(scope="module")
-def recogniser(shipped):
-    return Recogniser(shipped)
-
-
-@pytest.fixture(scope="module")
-def held_out(pen_samples):
-    return [s for s in pen_samples if s.writer in bench.HOLDOUT_WRITERS]
 
 
 @pytest.fixture(scope="module")

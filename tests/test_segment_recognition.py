@@ -17,19 +17,8 @@ import pytest
 from conftest import bench_numbers, run_cli
 
 from model import ink, segment_ink
-from model.recognise import Recogniser
 
 bench = bench_numbers()
-
-
-@pytest.fixture(scope="module")
-def recogniser(shipped):
-    return Recogniser(shipped)
-
-
-@pytest.fixture(scope="module")
-def held_out(pen_samples):
-    return [s for s in pen_samples if s.writer in bench.HOLDOUT_WRITERS]
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float, n: int = 48,
