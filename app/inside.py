@@ -105,6 +105,7 @@ class InsideWindow(tk.Toplevel):
         self.note = ""
 
         self.v_sort = tk.StringVar(self, "number")
+        self.v_net = tk.IntVar(self, 0)  # which of a committee's networks the unit views show
         self.v_set = tk.StringVar(self, "")
         self._build()
         w, h = min(1120, self.winfo_screenwidth() - 40), min(800, self.winfo_screenheight() - 90)
@@ -160,6 +161,10 @@ class InsideWindow(tk.Toplevel):
             b = ttk.Radiobutton(top, text=label, value=value, variable=self.v_sort, command=self.refresh)
             b.grid(row=0, column=i + 1, padx=4)
             self.sort_buttons[value] = b
+        # A committee: which network's units to show (buttons made when the weights load).
+        self.net_frame = ttk.Frame(top)
+        self.net_frame.grid(row=0, column=len(SORTS) + 1, padx=(18, 0))
+        self.net_buttons: list[ttk.Radiobutton] = []
         self.canvases["units"].grid(row=1, column=0, sticky="nsew")
         self.canvases["units"].bind("<Motion>", self._units_hover)
         self.canvases["units"].bind("<Button-1>", self._units_click)
@@ -257,9 +262,53 @@ class InsideWindow(tk.Toplevel):
         self.errors.clear()
         self._input_obj = object()  # recompute the live views with the new network
         self.live = None
-        if rec is not None:
-            self.tiles = charts.weight_tiles(np.asarray(rec.model.thetas[0])[:, 1:])
+        self.v_net.set(0)
+        self._make_net_buttons()
+        self._network_changed()
         return True
+
+    def _make_net_buttons(self) -> None:
+        """One radio button per network of a committee; none for a single network."""
+        for child in self.net_frame.winfo_children():
+            child.destroy()
+        self.net_buttons = []
+        nets = self.recogniser.model.networks if self.recogniser is not None else []
+        if len(nets) < 2:
+            return
+        ttk.Label(self.net_frame, text="Network:").grid(row=0, column=0, padx=(0, 6))
+        for i, net in enumerate(nets):
+            label = f"{i + 1}: {net.layout}" + (" deskewed" if net.deskew else "")
+            b = ttk.Radiobutton(self.net_frame, text=label, value=i, variable=self.v_net,
+                                command=self._network_chosen)
+            b.grid(row=0, column=i + 1, padx=4)
+            self.net_buttons.append(b)
+
+    def _network(self):
+        """The network (a `Model`) whose units, push and evidence the window shows."""
+        nets = self.recogniser.model.networks
+        return nets[min(self.v_net.get(), len(nets) - 1)]
+
+    def _network_changed(self) -> None:
+        """Tiles, details and live views for the chosen network."""
+        self.tiles = None
+        self.unit, self.pinned = None, False
+        if self.recogniser is not None:
+            self.tiles = charts.weight_tiles(np.asarray(self._network().thetas[0])[:, 1:])
+            if self.input is not None:
+                self.live = report.explain_input(self.recogniser, self.input, self.v_net.get())
+
+    def _units_heading(self) -> str | None:
+        nets = self.recogniser.model.networks
+        if len(nets) < 2:
+            return None
+        net = self._network()
+        return (f"Hidden units of network {self.v_net.get() + 1} of {len(nets)} ({net.layout}"
+                + (", deskewed" if net.deskew else "") + f"): the incoming weights of all "
+                f"{net.thetas[0].shape[0]} first-layer units")
+
+    def _network_chosen(self) -> None:
+        self._network_changed()
+        self.refresh()
 
     def _check_input(self) -> bool:
         """Take the pad's current 28x28 input; True when it changed."""
@@ -275,7 +324,7 @@ class InsideWindow(tk.Toplevel):
         self.input = new
         self.live = None
         if new is not None and self.recogniser is not None:
-            self.live = report.explain_input(self.recogniser, new)
+            self.live = report.explain_input(self.recogniser, new, self.v_net.get())
         self.updates += 1
         return True
 
@@ -357,13 +406,17 @@ class InsideWindow(tk.Toplevel):
             text = (f"Read as {self.live['winner']} ({100 * self.live['probs'][self.live['winner']]:.1f}%). "
                     f"Frames show each unit's activation (grey idle, orange fully on): "
                     f"{int((a > 0.5).sum())} of {n} above 0.5.")
+        nets = rec.model.networks
+        if len(nets) > 1:
+            text = (f"Network {self.v_net.get() + 1} of the committee's {len(nets)}"
+                    + (" (reads the input deskewed)" if self._network().deskew else "") + ". " + text)
         self.status_labels["units"].configure(text=text)
         self._render_unit_detail()
 
     def _render_unit_detail(self) -> None:
         rec = self.recogniser
         unit = self.unit
-        thetas = rec.model.thetas if rec is not None else None
+        thetas = self._network().thetas if rec is not None else None
         if thetas is None or unit is None:
             self.unit_title.configure(text="Point at a unit")
             self.unit_text.configure(text="Its weights, activation and outgoing weights show here.")
@@ -426,7 +479,7 @@ class InsideWindow(tk.Toplevel):
 
     def _sees_image(self) -> Image.Image:
         live = self.live
-        return report.evidence_image(self.input, live["evidence"], [live["winner"], live["runner_up"]],
+        return report.evidence_image(live["seen"], live["evidence"], [live["winner"], live["runner_up"]],
                                      live["probs"])
 
     def _render_confusion(self) -> None:
@@ -519,7 +572,8 @@ class InsideWindow(tk.Toplevel):
             if self.live is not None:
                 sub = (f"frames: each unit's activation for the digit on the pad, read as "
                        f"{self.live['winner']}; sorted by {dict(SORTS)[self.v_sort.get()]}")
-            return report.units_image(rec.model.thetas, self._activations(), self.order, subtitle=sub or "",
+            return report.units_image(self._network().thetas, self._activations(), self.order,
+                                      heading=self._units_heading(), subtitle=sub or "",
                                       tiles=self.tiles)
         if tab == "sees":
             return bool(self.live) if check else (self._sees_image() if self.live else None)
@@ -738,6 +792,9 @@ class InsideWindow(tk.Toplevel):
             "activations_head": [round(float(v), 4) for v in self._activations()[:8]] if self.live else None,
             "updates": self.updates,
             "sort": self.v_sort.get(),
+            "network": self.v_net.get(),
+            "net_buttons": [[b.winfo_rootx() + b.winfo_width() // 2, b.winfo_rooty() + b.winfo_height() // 2]
+                            for b in self.net_buttons],
             "order_head": [int(v) for v in self.order[:5]] if self.order is not None else None,
             "unit": self.unit,
             "pinned": self.pinned,

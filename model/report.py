@@ -15,7 +15,7 @@ curves) are cached in the user cache folder per weights and data
 
 Probabilities always come from `Recogniser.classify` (a committee's
 average when the weights are one); the hidden-unit pictures show one
-network's Thetas (`recogniser.model.thetas`).
+network's Thetas (a committee's first, or the one chosen in the window).
 """
 
 from __future__ import annotations
@@ -554,19 +554,30 @@ def sort_order(values: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(values), kind="stable")
 
 
-def explain_input(recogniser: Recogniser, image: np.ndarray) -> dict[str, Any]:
-    """Everything the live views need for one 28x28 input: activations, push, evidence, probabilities."""
-    thetas = recogniser.model.thetas
-    probs = np.asarray(recogniser.classify(np.asarray(image).reshape(1, 28, 28))[0], dtype=np.float64)
-    ex = explain.explain(thetas, image)
+def explain_input(recogniser: Recogniser, image: np.ndarray, network: int = 0) -> dict[str, Any]:
+    """Everything the live views need for one 28x28 input: activations, push, evidence, probabilities.
+
+    The probabilities are the recogniser's (a committee's average); the
+    activations, push and evidence are those of its `network`-th network
+    (0: the first), fed the input as that network reads it (slant-normalised
+    when it deskews), which is returned as ``"seen"``.
+    """
+    from model.deskew import deskew
+
+    nets = recogniser.model.networks
+    net = nets[min(max(network, 0), len(nets) - 1)]
+    image = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    seen = deskew(image.reshape(1, 784)).reshape(28, 28) if net.deskew else image
+    probs = np.asarray(recogniser.classify(image.reshape(1, 28, 28))[0], dtype=np.float64)
+    ex = explain.explain(net.thetas, seen)
     top = [int(d) for d in np.argsort(-probs)[:2]]
     return {
         "probs": probs,
         "winner": top[0],
         "runner_up": top[1],
         "hidden": ex.hidden,
-        "push": explain.push(thetas, ex, top[0]),
-        "evidence": explain.evidence(thetas, ex, top),
+        "push": explain.push(net.thetas, ex, top[0]),
+        "evidence": explain.evidence(net.thetas, ex, top),
         "explanation": ex,
+        "seen": seen,
     }
-

@@ -128,6 +128,17 @@ def test_inside_window_every_tab(xvfb, tmp_path, digits):
         assert "push to 0: +" in st["unit_text"] and "activation" in st["unit_text"]
         shots["units-pinned"] = shot(app, wid, tmp_path / "units-pinned.png")
 
+        # The shipped weights are a committee: one button per network; the last one's units,
+        # activations and evidence replace the first's, and the reading stays the committee's.
+        buttons = st["net_buttons"]
+        assert st["network"] == 0 and len(buttons) >= 2
+        x, y = buttons[-1]
+        app.xdo("mousemove", str(x), str(y), "click", "1")
+        last = len(buttons) - 1
+        st = inside(app, lambda s: s["network"] == last and s["unit"] is None, "the last network's units")
+        assert st["winner"] == 0 and st["activations_head"] != st0["activations_head"]
+        shots["units-last-network"] = shot(app, wid, tmp_path / "units-last-network.png")
+
         # What the network sees.
         app.key("ctrl+Tab", wid=wid)
         st = inside(app, lambda s: s["tab"] == "sees", "the second tab")
