@@ -188,19 +188,33 @@ def _boundary(atoms: list[_Atom]) -> np.ndarray:
                      else 0.0 for i, a in enumerate(atoms)])
 
 
-def read(ink: np.ndarray, classify: Classify) -> Found:
-    """The best reading of an ink map (0..1) and its runner-up (see the module docstring)."""
-    ink = np.asarray(ink, dtype=np.float32)
-    if ink.size == 0 or not (ink > 0).any():
-        return Found([], [], np.zeros((0, 10)))
-    pieces = segment.split_mask(images.binarise(ink), cut=False)
-    if not pieces:
-        return Found([], [], np.zeros((0, 10)))
+@dataclass
+class Lattice:
+    """Candidate digits of an image: runs ``spans[k] = (s, e)`` of atoms with their union, crop,
+    probabilities and cost, and the cost of starting a digit at each atom."""
+
+    atoms: list[_Atom]
+    typical: float
+    spans: list[tuple[int, int]]
+    unions: list[segment.Piece]
+    crops: np.ndarray
+    probs: np.ndarray
+    cost: np.ndarray
+    boundary: np.ndarray
+
+
+def pieces_of(ink: np.ndarray) -> list[segment.Piece]:
+    """The connected pieces of an ink map (step 1)."""
+    return segment.split_mask(images.binarise(ink), cut=False)
+
+
+def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) -> Lattice | None:
+    """Atoms and scored candidates of an ink map's pieces (steps 2-3); None if there are too many atoms."""
     heights = np.array([p.mask.shape[0] for p in pieces], dtype=np.float64)
     typical = float(np.median(heights[heights >= 0.5 * heights.max()]))
     atoms = atoms_of(pieces, typical)
     if len(atoms) > MAX_ATOMS:
-        return _by_geometry(ink, classify)
+        return None
     n = len(atoms)
     spans: list[tuple[int, int]] = []
     unions: list[segment.Piece] = []
@@ -225,28 +239,47 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     narrow = NARROW_COST * np.maximum(0.0, NARROW[probs.argmax(axis=1)] - aspect)
     cost = nll(probs).min(axis=1) + narrow + np.array([_prior(atoms[s:e], u.box, typical)
                                                        for (s, e), u in zip(spans, unions, strict=True)])
-    boundary = _boundary(atoms)
+    return Lattice(atoms, typical, spans, unions, crops, probs, cost, _boundary(atoms))
+
+
+def search(lat: Lattice) -> list[tuple[float, list[int]]]:
+    """The `KEEP` cheapest readings (cost, candidate indices left to right), cheapest first (step 4)."""
+    n = len(lat.atoms)
     best: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in range(n + 1)]
     best[0] = [(0.0, ())]
     by_start: dict[int, list[int]] = {}
-    for k, (s, _) in enumerate(spans):
+    for k, (s, _) in enumerate(lat.spans):
         by_start.setdefault(s, []).append(k)
     for i in range(n):
         if not best[i]:
             continue
         for k in by_start.get(i, []):
-            e = spans[k][1]
-            add = cost[k] + boundary[i]
+            e = lat.spans[k][1]
+            add = lat.cost[k] + lat.boundary[i]
             best[e].extend((c + add, p + (k,)) for c, p in best[i])
             best[e].sort(key=lambda t: t[0])
             del best[e][KEEP:]
-    paths = [(c, list(p)) for c, p in best[n]]
-    alt = best_alternative(paths, probs, spans, lambda p: list(p))
+    return [(c, list(p)) for c, p in best[n]]
+
+
+def read(ink: np.ndarray, classify: Classify) -> Found:
+    """The best reading of an ink map (0..1) and its runner-up (see the module docstring)."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.size == 0 or not (ink > 0).any():
+        return Found([], [], np.zeros((0, 10)))
+    pieces = pieces_of(ink)
+    if not pieces:
+        return Found([], [], np.zeros((0, 10)))
+    lat = lattice(ink, pieces, classify)
+    if lat is None:
+        return _by_geometry(ink, classify)
+    paths = search(lat)
+    alt = best_alternative(paths, lat.probs, lat.spans, lambda p: list(p))
     chosen = paths[0][1]
     return Found(
-        crops=[crops[k] for k in chosen],
-        boxes=[unions[k].box for k in chosen],
-        probs=probs[chosen],
+        crops=[lat.crops[k] for k in chosen],
+        boxes=[lat.unions[k].box for k in chosen],
+        probs=lat.probs[chosen],
         score=-float(paths[0][0]),
         alternative=alt,
     )
