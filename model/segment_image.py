@@ -222,17 +222,54 @@ def _region(pieces: list[segment.Piece], a: _Node, b: _Node) -> segment.Piece | 
     return segment.Piece(u, y0, x0)
 
 
-def _prior(u: segment.Piece, pieces: list[segment.Piece], a: _Node, b: _Node, typical: float) -> float:
-    x0, y0, x1, y1 = u.box
-    h, w = y1 - y0, x1 - x0
-    cost = DIGIT_COST + SMALL_COST * max(0.0, SMALL - max(h, 0.6 * w) / typical)
-    cost += WIDE_COST * max(0.0, w / max(h, 0.6 * typical) - WIDE)
-    last = b.piece if b.path is not None else b.piece - 1
-    right = pieces[a.piece].box[2]
-    for k in range(a.piece + 1, last + 1):  # joining separate pieces
-        cost += MERGE_COST + GAP_COST * max(0.0, (pieces[k].box[0] - right) / typical)
-        right = max(right, pieces[k].box[2])
+@dataclass
+class _Shape:
+    """What the priors look at, per candidate (arrays): its box against the writing's height,
+    whether it is bounded by a cut, how bent it is, and the pieces it joins."""
+
+    width: np.ndarray  # box width / the writing's height
+    height: np.ndarray  # box height / the writing's height
+    cut: np.ndarray  # bounded by a cut through a piece on either side
+    bent: np.ndarray  # `_bent` of its pixels
+    joins: np.ndarray  # number of separate pieces joined (0: one piece)
+    gaps: np.ndarray  # sum of the gaps between them / the writing's height
+
+
+def _shape(pieces: list[segment.Piece], nodes: list[_Node], spans: list[tuple[int, int]],
+           unions: list[segment.Piece], typical: float) -> _Shape:
+    boxes = np.array([u.box for u in unions], dtype=np.float64).reshape(-1, 4)
+    joins = np.zeros(len(spans))
+    gaps = np.zeros(len(spans))
+    for k, (i, j) in enumerate(spans):
+        a, b = nodes[i], nodes[j]
+        last = b.piece if b.path is not None else b.piece - 1
+        right = pieces[a.piece].box[2]
+        for q in range(a.piece + 1, last + 1):  # joining separate pieces
+            joins[k] += 1
+            gaps[k] += max(0.0, (pieces[q].box[0] - right) / typical)
+            right = max(right, pieces[q].box[2])
+    return _Shape(width=(boxes[:, 2] - boxes[:, 0]) / typical, height=(boxes[:, 3] - boxes[:, 1]) / typical,
+                  cut=np.array([nodes[i].path is not None or nodes[j].path is not None for i, j in spans]),
+                  bent=np.array([_bent(u.mask) for u in unions]), joins=joins, gaps=gaps)
+
+
+def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
+    """Each candidate's cost: ``-log P(its best digit)`` plus the priors (see the module docstring)."""
+    best = probs.argmax(axis=1)
+    w, h = shape.width, shape.height
+    aspect = w / np.maximum(h, 1e-6)
+    cost = nll(probs).min(axis=1) + DIGIT_COST
+    cost += SMALL_COST * np.maximum(0.0, SMALL - np.maximum(h, 0.6 * w))
+    cost += WIDE_COST * np.maximum(0.0, w / np.maximum(h, 0.6) - WIDE)
+    cost += NARROW_COST * np.maximum(0.0, NARROW[best] - aspect)
+    cost += np.where(shape.cut & (best == 1), ONE_COST * np.maximum(0.0, shape.bent - ONE_BENT), 0.0)
+    cost += MERGE_COST * shape.joins + GAP_COST * shape.gaps
     return cost
+
+
+def _boundary(nodes: list[_Node]) -> np.ndarray:
+    """Cost of a digit beginning at each node: a cut through a piece costs more the more ink it crosses."""
+    return np.array([CUT_COST + CUT_INK * (v.cross - THIN) if v.path is not None else 0.0 for v in nodes])
 
 
 def _bent(mask: np.ndarray) -> float:
@@ -256,6 +293,7 @@ class Lattice:
     unions: list[segment.Piece]
     crops: np.ndarray
     probs: np.ndarray
+    shape: _Shape
     cost: np.ndarray
     boundary: np.ndarray
 
@@ -290,15 +328,8 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
             unions.append(u)
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
-    aspect = np.array([(u.box[2] - u.box[0]) / max(u.box[3] - u.box[1], 1.0) for u in unions])
-    narrow = NARROW_COST * np.maximum(0.0, NARROW[probs.argmax(axis=1)] - aspect)
-    cut = np.array([nodes[i].path is not None or nodes[j].path is not None for i, j in spans])
-    ones = np.flatnonzero(cut & (probs.argmax(axis=1) == 1))
-    narrow[ones] += ONE_COST * np.maximum(0.0, np.array([_bent(unions[k].mask) for k in ones]) - ONE_BENT)
-    cost = nll(probs).min(axis=1) + narrow + np.array(
-        [_prior(u, pieces, nodes[i], nodes[j], typical) for (i, j), u in zip(spans, unions, strict=True)])
-    boundary = np.array([CUT_COST + CUT_INK * (v.cross - THIN) if v.path is not None else 0.0 for v in nodes])
-    return Lattice(nodes, typical, spans, unions, crops, probs, cost, boundary)
+    shape = _shape(pieces, nodes, spans, unions, typical)
+    return Lattice(nodes, typical, spans, unions, crops, probs, shape, _cost(probs, shape), _boundary(nodes))
 
 
 def search(lat: Lattice) -> list[tuple[float, list[int]]]:
