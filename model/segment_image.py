@@ -34,7 +34,7 @@ from model.lattice import Classify, Found, best_alternative, nll
 
 MAX_PIECES = 3
 """A candidate digit spans at most this many pieces."""
-MAX_NEXT = 14
+MAX_NEXT = 20
 """A candidate digit starts at a cut and ends at one of the next this many cuts."""
 MAX_NODES = 250
 """More cuts than this: the geometric split (`model.segment.split_image`) is used as it is."""
@@ -49,14 +49,15 @@ BAND = 0.3
 """A cut wanders at most this many times the writing's height either side of the column it starts near."""
 START_STEP = 0.04
 """Cuts are looked for near every column this many heights apart."""
-WANDER = 0.5
+WANDER = 4.0
 """Cost (in ink pixels) per row of a cut running one writing height away from its starting column."""
 STEP = 0.1
 """Cost (in ink pixels) of a sideways step of a cut."""
 MAX_CROSS = 4.0
 """Cuts through more than this many stroke widths of ink are not proposed."""
-CUTS_PER_HEIGHT = 3.0
-FUSED = (1.6, 3.2)
+CUTS_PER_HEIGHT = 5.0
+"""At most this many cuts per writing height of a piece's width."""
+FUSED = (1.3, 3.2)
 """A row's run of ink this many stroke widths long may be two strokes side by side..."""
 FUSED_WEIGHT = 0.15
 """...and a cut running down its middle (at least `FUSED_EDGE` stroke widths from both ends) pays this
@@ -74,18 +75,20 @@ MERGE_COST = 2.0
 GAP_COST = 8.0
 CUT_COST = 0.0
 """Cost of cutting through a piece, plus ``CUT_INK`` per stroke width of ink the cut crosses."""
-CUT_INK = 2.0
+CUT_INK = 2.5
 NARROW = np.array([0.45, 0.0, 0.45, 0.45, 0.45, 0.45, 0.45, 0.3, 0.45, 0.45])
 """Narrowest plausible width / height of each digit: narrower crops (half of a digit cut in two)
 cost ``NARROW_COST`` per unit below it, except as a 1 (or a narrow 7)."""
 NARROW_COST = 8.0
-THIN = 0.6
+THIN = 0.65
 """A cut through less ink than this many stroke widths (two digits barely touching) is a bonus."""
 ONE_BENT = 0.5
 """A 1 cut out of a piece should be straight: if its pixels stray from their straight line by more
 than this many stroke widths (standard deviation) it is likely part of a curve, and costs ``ONE_COST``
 per stroke width more."""
 ONE_COST = 8.0
+ONE_BONUS = 0.4
+ONE_TALL = 0.85
 
 
 @dataclass
@@ -95,6 +98,32 @@ class _Node:
     piece: int  # the piece cut, or (between pieces) the piece that starts here
     path: np.ndarray | None  # the cut's column per row of the piece's mask; None: between pieces
     cross: float  # stroke widths of ink the cut goes through (0 between pieces)
+
+
+def _least_paths(weight: np.ndarray, centres: np.ndarray, band: int, typical: float) -> np.ndarray:
+    """For each start column, the top-to-bottom path of least weight within `band` columns of it:
+    the column per row, (start, row). All start columns at once, row by row."""
+    h, w = weight.shape
+    offs = np.arange(-band, band + 1)
+    cols = centres[:, None] + offs[None, :]
+    colc = np.clip(cols, 0, w - 1)
+    away = np.where((cols >= 0) & (cols < w), WANDER * np.abs(offs)[None, :] / typical, np.inf)
+    total = weight[0][colc] + away
+    n_s = len(centres)
+    back = np.zeros((h, n_s, len(offs)), dtype=np.int8)
+    pad = np.full((n_s, 1), np.inf)
+    for r in range(1, h):
+        options = np.stack([np.hstack([pad, total[:, :-1]]) + STEP, total,
+                            np.hstack([total[:, 1:], pad]) + STEP])
+        k = options.argmin(axis=0)
+        back[r] = k - 1
+        total = np.take_along_axis(options, k[None], axis=0)[0] + weight[r][colc] + away
+    idx = np.empty((h, n_s), dtype=np.int64)
+    idx[-1] = total.argmin(axis=1)
+    starts = np.arange(n_s)
+    for r in range(h - 1, 0, -1):
+        idx[r - 1] = idx[r] + back[r, starts, idx[r]]
+    return cols[starts[None, :], idx].T
 
 
 def _seams(mask: np.ndarray, weight: np.ndarray, typical: float,
@@ -116,27 +145,8 @@ def _seams(mask: np.ndarray, weight: np.ndarray, typical: float,
     if w < CUTTABLE * typical or w < 6 or h < 3:
         return []
     band = max(2, int(BAND * typical))
-    offs = np.arange(-band, band + 1)
     centres = np.arange(1, w - 1, max(1, int(START_STEP * typical)))
-    cols = centres[:, None] + offs[None, :]
-    colc = np.clip(cols, 0, w - 1)
-    away = np.where((cols >= 0) & (cols < w), WANDER * np.abs(offs)[None, :] / typical, np.inf)
-    total = weight[0][colc] + away
-    n_s = len(centres)
-    back = np.zeros((h, n_s, len(offs)), dtype=np.int8)
-    pad = np.full((n_s, 1), np.inf)
-    for r in range(1, h):
-        options = np.stack([np.hstack([pad, total[:, :-1]]) + STEP, total,
-                            np.hstack([total[:, 1:], pad]) + STEP])
-        k = options.argmin(axis=0)
-        back[r] = k - 1
-        total = np.take_along_axis(options, k[None], axis=0)[0] + weight[r][colc] + away
-    idx = np.empty((h, n_s), dtype=np.int64)
-    idx[-1] = total.argmin(axis=1)
-    starts = np.arange(n_s)
-    for r in range(h - 1, 0, -1):
-        idx[r - 1] = idx[r] + back[r, starts, idx[r]]
-    paths = cols[starts[None, :], idx].T  # (start, row)
+    paths = _least_paths(weight, centres, band, typical)
     rows = np.arange(h)[None, :]
     crossed = weight[rows, paths].sum(axis=1) / width
     before = np.hstack([np.zeros((h, 1), dtype=np.int64), np.cumsum(mask, axis=1)])  # ink left of a column
@@ -263,6 +273,7 @@ def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
     cost += WIDE_COST * np.maximum(0.0, w / np.maximum(h, 0.6) - WIDE)
     cost += NARROW_COST * np.maximum(0.0, NARROW[best] - aspect)
     cost += np.where(shape.cut & (best == 1), ONE_COST * np.maximum(0.0, shape.bent - ONE_BENT), 0.0)
+    cost -= ONE_BONUS * (shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (h >= ONE_TALL))
     cost += MERGE_COST * shape.joins + GAP_COST * shape.gaps
     return cost
 
