@@ -55,7 +55,10 @@ STEP = 0.1
 """Cost (in ink pixels) of a sideways step of a cut."""
 MAX_CROSS = 4.0
 """Cuts through more than this many stroke widths of ink are not proposed."""
-CUTS_PER_HEIGHT = 5.0
+SLIVER = 0.15
+"""Cuts leaving less ink than a stroke this many heights long on either side, or splitting the ink
+like a cut already kept to within that much, are not proposed."""
+CUTS_PER_HEIGHT = 4.0
 """At most this many cuts per writing height of a piece's width."""
 FUSED = (1.3, 3.2)
 """A row's run of ink this many stroke widths long may be two strokes side by side..."""
@@ -151,7 +154,7 @@ def _seams(mask: np.ndarray, weight: np.ndarray, typical: float,
     crossed = weight[rows, paths].sum(axis=1) / width
     before = np.hstack([np.zeros((h, 1), dtype=np.int64), np.cumsum(mask, axis=1)])  # ink left of a column
     left_ink = before[rows, paths].sum(axis=1)
-    least = max(4.0, 0.15 * typical * width)
+    least = max(4.0, SLIVER * typical * width)
     ok = (crossed <= MAX_CROSS) & (left_ink >= least) & (int(mask.sum()) - left_ink >= least)
     order = np.flatnonzero(ok)[np.argsort(crossed[ok], kind="stable")]
     budget = max(1, int(np.ceil(CUTS_PER_HEIGHT * w / typical)))
@@ -246,7 +249,7 @@ class _Shape:
 
 
 def _shape(pieces: list[segment.Piece], nodes: list[_Node], spans: list[tuple[int, int]],
-           unions: list[segment.Piece], typical: float) -> _Shape:
+           unions: list[segment.Piece], typical: float, probs: np.ndarray) -> _Shape:
     boxes = np.array([u.box for u in unions], dtype=np.float64).reshape(-1, 4)
     joins = np.zeros(len(spans))
     gaps = np.zeros(len(spans))
@@ -258,9 +261,12 @@ def _shape(pieces: list[segment.Piece], nodes: list[_Node], spans: list[tuple[in
             joins[k] += 1
             gaps[k] += max(0.0, (pieces[q].box[0] - right) / typical)
             right = max(right, pieces[q].box[2])
+    cut = np.array([nodes[i].path is not None or nodes[j].path is not None for i, j in spans])
+    bent = np.zeros(len(spans))
+    for k in np.flatnonzero(cut & (probs.argmax(axis=1) == 1)):  # only a 1 cut out of a piece is judged by it
+        bent[k] = _bent(unions[k].mask)
     return _Shape(width=(boxes[:, 2] - boxes[:, 0]) / typical, height=(boxes[:, 3] - boxes[:, 1]) / typical,
-                  cut=np.array([nodes[i].path is not None or nodes[j].path is not None for i, j in spans]),
-                  bent=np.array([_bent(u.mask) for u in unions]), joins=joins, gaps=gaps)
+                  cut=cut, bent=bent, joins=joins, gaps=gaps)
 
 
 def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
@@ -339,7 +345,7 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
             unions.append(u)
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
-    shape = _shape(pieces, nodes, spans, unions, typical)
+    shape = _shape(pieces, nodes, spans, unions, typical, probs)
     return Lattice(nodes, typical, spans, unions, crops, probs, shape, _cost(probs, shape), _boundary(nodes))
 
 
