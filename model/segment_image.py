@@ -1,26 +1,39 @@
-"""Split an image into digits by recognition: candidate cuts through wide components, scored by the network.
+"""Split an image into digits by recognition: candidate cuts through touching digits, scored by the network.
 
 1. **Pieces.** The ink map is binarised and its connected components are
    grouped as in `model.segment.split_mask` (specks dropped; parts of a
    broken digit, such as a 5 whose bar stands apart, merged), without its
    geometric cuts.
-2. **Atoms.** A piece wider than `CUTTABLE` x the writing's height is cut
-   at candidate columns (the lightest columns of the column profile, where
-   two digits touch or a joining line runs), each cut following the
-   top-to-bottom path through the fewest ink pixels near its column.
-3. **Candidates.** Runs of 1-4 neighbouring atoms, left to right, no wider
-   than two digits; each is cropped (its own pixels only) and brought to
-   MNIST's form (`model.images.to_mnist`), and all go through the network in
-   one batch. A candidate costs ``-log P(its best digit)`` plus priors: a
-   constant per digit, too small or too wide against the writing's height,
-   a gap between its pieces; cutting a piece costs more the more ink the cut
-   goes through.
-4. **Search.** Dynamic programming over the atoms left to right keeps the
-   few cheapest readings at each position; the runner-up is reported.
+2. **Cuts.** In a piece wider than `CUTTABLE` x the writing's height, cuts
+   are top-to-bottom paths found by dynamic programming over the rows,
+   seam-like: from start columns every `START_STEP` heights, each path may
+   wander `BAND` heights either side of its start (paying `WANDER` for
+   straying) and pays for the ink it goes through, squared (the lighter
+   seam where two strokes touch is cheaper than a stroke's core). Down the
+   middle of a row's run of ink `FUSED` stroke widths long (two upright
+   strokes lying side by side, as a 1 pressed against its neighbour) a cut
+   pays only `FUSED_WEIGHT`. The cheapest paths that cross at most
+   `MAX_CROSS` stroke widths and split the ink differently are kept, up to
+   `CUTS_PER_HEIGHT` per height of width; they may cross each other (they
+   are alternatives). Each cut and each gap between pieces is a node.
+3. **Candidates.** The ink between two nodes (the cuts must not cross; at
+   most `MAX_PIECES` pieces, no wider than `WIDEST` heights unless a whole
+   piece) is a candidate digit; each is cropped (its own pixels only),
+   brought to MNIST's form (`model.images.to_mnist`), and all go through
+   the network in one batch. A candidate costs ``-log P(its best digit)``
+   plus priors: a constant per digit, too small or too wide against the
+   writing's height, too narrow for its digit, a gap between its pieces;
+   a 1 cut out of a piece costs more the less straight it is (a piece of
+   a curve), and less if it is straight and full height. A digit beginning
+   at a cut costs more the more ink the cut crosses (less than ``THIN``
+   stroke widths is a bonus).
+4. **Search.** Dynamic programming over the nodes left to right keeps the
+   few cheapest readings at each node; the runner-up is reported.
 
-Left out: cuts that cross (two digits interlocked over more than a few
-pixels), and single digits wider than `CUTTABLE` heights are at some risk of
-being cut (measured by benchmarks/bench_numbers.py).
+Left out: interlocked digits that no top-to-bottom path separates (a cut
+through the crossing itself is the best on offer), and a lone digit much
+wider than it is tall (a USPS 2 with a long tail) is at some risk of being
+cut (measured by benchmarks/bench_numbers.py; about one in 150).
 """
 
 from __future__ import annotations
@@ -55,6 +68,8 @@ STEP = 0.1
 """Cost (in ink pixels) of a sideways step of a cut."""
 MAX_CROSS = 4.0
 """Cuts through more than this many stroke widths of ink are not proposed."""
+SEAM_SIZE = 120
+"""Cuts are looked for at a resolution where the writing is at most this many pixels tall."""
 SLIVER = 0.15
 """Cuts leaving less ink than a stroke this many heights long on either side, or splitting the ink
 like a cut already kept to within that much, are not proposed."""
@@ -197,7 +212,20 @@ def nodes_of(ink: np.ndarray, pieces: list[segment.Piece], typical: float) -> li
         h, w = m.shape
         width = max(images.stroke_width(m), 1.0) if m.any() else 1.0
         weight = _weight(m, ink[p.top:p.top + h, p.left:p.left + w], width)
-        out.extend(_Node(k, path, cross) for path, cross in _seams(m, weight, typical, width))
+        f = max(1, int(np.ceil(typical / SEAM_SIZE)))
+        if f == 1:
+            cuts = _seams(m, weight, typical, width)
+        else:  # a big picture: cuts are looked for on f x f blocks, then drawn back at full size
+            hb, wb = -(-h // f), -(-w // f)
+            block = np.zeros((hb * f, wb * f))
+            block[:h, :w] = weight
+            small = block.reshape(hb, f, wb, f).mean(axis=(1, 3))
+            block[:h, :w] = m
+            mask = block.reshape(hb, f, wb, f).mean(axis=(1, 3)) >= 0.5
+            rows = np.minimum(np.arange(h) // f, hb - 1)
+            cuts = [(np.minimum(path[rows] * f + f // 2, w - 1), cross)
+                    for path, cross in _seams(mask, small, typical / f, max(width / f, 1.0))]
+        out.extend(_Node(k, path, cross) for path, cross in cuts)
     out.append(_Node(len(pieces), None, 0.0))
     return out
 
