@@ -116,6 +116,7 @@ class _Node:
     piece: int  # the piece cut, or (between pieces) the piece that starts here
     path: np.ndarray | None  # the cut's column per row of the piece's mask; None: between pieces
     cross: float  # stroke widths of ink the cut goes through (0 between pieces)
+    line: int = -1  # the two ends of a joining line (`model.segment`'s ligature) share a number
 
 
 def _least_paths(weight: np.ndarray, centres: np.ndarray, band: int, typical: float) -> np.ndarray:
@@ -225,7 +226,14 @@ def nodes_of(ink: np.ndarray, pieces: list[segment.Piece], typical: float) -> li
             rows = np.minimum(np.arange(h) // f, hb - 1)
             cuts = [(np.minimum(path[rows] * f + f // 2, w - 1), cross)
                     for path, cross in _seams(mask, small, typical / f, max(width / f, 1.0))]
-        out.extend(_Node(k, path, cross) for path, cross in cuts)
+        nodes = [_Node(k, path, cross) for path, cross in cuts]
+        ends = segment._cut_piece_once(p, typical, segment.WIDE)
+        if ends is not None:  # a joining line: a straight cut at either end, the line itself no digit
+            a, b = int(ends[0].box[2]) - p.left, int(ends[1].box[0]) - p.left
+            nodes += [_Node(k, np.full(h, c, dtype=np.int64), THIN, len(out) + len(nodes)) for c in (a, b)]
+            before = np.hstack([np.zeros((h, 1), dtype=np.int64), np.cumsum(m, axis=1)])
+            nodes.sort(key=lambda v: int(before[np.arange(h), v.path].sum()))
+        out.extend(nodes)
     out.append(_Node(len(pieces), None, 0.0))
     return out
 
@@ -341,6 +349,7 @@ class Lattice:
     shape: _Shape
     cost: np.ndarray
     boundary: np.ndarray
+    skip: np.ndarray  # candidates that are no digit (a joining line), after the others
 
 
 def pieces_of(ink: np.ndarray) -> list[segment.Piece]:
@@ -371,10 +380,17 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
                 continue
             spans.append((i, j))
             unions.append(u)
+    joins = [(i, j) for i in range(n) for j in range(i + 1, n)
+             if nodes[i].line >= 0 and nodes[i].line == nodes[j].line and _region(pieces, nodes[i], nodes[j])]
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
     shape = _shape(pieces, nodes, spans, unions, typical, probs)
-    return Lattice(nodes, typical, spans, unions, crops, probs, shape, _cost(probs, shape), _boundary(nodes))
+    cost = _cost(probs, shape)
+    skip = np.zeros(len(spans) + len(joins), dtype=bool)
+    skip[len(spans):] = True  # a joining line, left out of both digits, costs nothing
+    return Lattice(nodes, typical, spans + joins, unions + [_region(pieces, *(nodes[i] for i in ij))
+                                                            for ij in joins],
+                   crops, probs, shape, np.concatenate([cost, np.zeros(len(joins))]), _boundary(nodes), skip)
 
 
 def search(lat: Lattice) -> list[tuple[float, list[int]]]:
@@ -408,7 +424,7 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     lat = lattice(ink, pieces, classify)
     if lat is None:
         return _by_geometry(ink, classify)
-    paths = search(lat)
+    paths = [(c, [k for k in p if not lat.skip[k]]) for c, p in search(lat)]
     alt = best_alternative(paths, lat.probs, lat.spans, lambda p: list(p))
     chosen = paths[0][1]
     return Found(
