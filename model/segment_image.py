@@ -230,7 +230,8 @@ def nodes_of(ink: np.ndarray, pieces: list[segment.Piece], typical: float) -> li
         ends = segment._cut_piece_once(p, typical, segment.WIDE)
         if ends is not None:  # a joining line: a straight cut at either end, the line itself no digit
             a, b = int(ends[0].box[2]) - p.left, int(ends[1].box[0]) - p.left
-            nodes += [_Node(k, np.full(h, c, dtype=np.int64), THIN, len(out) + len(nodes)) for c in (a, b)]
+            nodes += [_Node(k, np.full(h, c, dtype=np.int64), float(weight[:, min(c, w - 1)].sum()) / width,
+                            len(out) + len(nodes)) for c in (a, b)]
             before = np.hstack([np.zeros((h, 1), dtype=np.int64), np.cumsum(m, axis=1)])
             nodes.sort(key=lambda v: int(before[np.arange(h), v.path].sum()))
         out.extend(nodes)
@@ -385,12 +386,13 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
     shape = _shape(pieces, nodes, spans, unions, typical, probs)
-    cost = _cost(probs, shape)
+    boundary = _boundary(nodes)
     skip = np.zeros(len(spans) + len(joins), dtype=bool)
-    skip[len(spans):] = True  # a joining line, left out of both digits, costs nothing
+    skip[len(spans):] = True  # a joining line left out of both digits: its two cuts cost nothing
+    line = np.array([-boundary[i] - boundary[j] for i, j in joins])
     return Lattice(nodes, typical, spans + joins, unions + [_region(pieces, *(nodes[i] for i in ij))
                                                             for ij in joins],
-                   crops, probs, shape, np.concatenate([cost, np.zeros(len(joins))]), _boundary(nodes), skip)
+                   crops, probs, shape, np.concatenate([_cost(probs, shape), line]), boundary, skip)
 
 
 def search(lat: Lattice) -> list[tuple[float, list[int]]]:
