@@ -147,6 +147,7 @@ def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callab
     if result.cancelled:
         return AdaptOutcome(model, dict(model.meta), result, len(samples), result.before, None,
                             None, None, None, None, cancelled=True)
+    kept = np.setdiff1d(np.arange(len(y)), [i for i, _, _ in result.doubtful])  # without the slips
     check_before, check_after = _accuracy(model, Xc, yc), _accuracy(result.networks, Xc, yc)
     test = _mnist_test(mnist_dir) if measure_mnist else None
     mnist_before = _accuracy(model, test.X, test.y) if test is not None else None
@@ -159,7 +160,7 @@ def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callab
                                   "accuracy_before": check_before, "accuracy_after": check_after}
     return AdaptOutcome(model, meta, result, len(samples), result.before, result.after,
                         check_before, check_after, mnist_before, mnist_after,
-                        samples_fit=_accuracy(result.networks, X, y))
+                        samples_fit=_accuracy(result.networks, X[kept], y[kept]))
 
 
 def save_adapted(outcome: AdaptOutcome, folder: Path | None = None) -> Path:

@@ -246,6 +246,9 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if result.cancelled:
         _error("adapting cancelled: no weights were written")
         return 130
+    for _, label, read in result.doubtful:
+        _error(f"left out a digit labelled {label} that reads as {read} and looks like your other {read}s "
+               f"(a slip? relabel it in My samples)")
     meta = adapt.adapted_meta(model.meta, model.source, result, replay, n_files=len(found))
 
     def pct(v: float | None) -> str:

@@ -159,6 +159,9 @@ class AdaptPanel(ttk.Frame):
                 mnist,
                 f"Took {o.result.seconds:.1f} s.",
             ]
+            lines[1:1] = [f"Left out a digit labelled {label} that reads as {read} and looks like your "
+                          f"other {read}s (a slip? relabel it in My samples)."
+                          for _, label, read in o.result.doubtful]
             if self.accepted == "used":
                 lines.append("Now using the adapted weights (saved; Model → Restore shipped weights "
                              "undoes it).")

@@ -60,6 +60,14 @@ class Replay:
     def __len__(self) -> int:
         return len(self.y)
 
+    def take(self, n: int | None) -> Replay:
+        """`n` rows spread evenly over the set (MNIST and pen rows in their 3:1 share); all when None."""
+        if n is None or n >= len(self):
+            return self
+        idx = np.linspace(0, len(self) - 1, max(n, 0)).round().astype(np.int64)
+        return Replay(X=self.X[idx], y=self.y[idx], source=self.source[idx], provenance=self.provenance,
+                      sha256=self.sha256, path=self.path)
+
 
 def replay_path(resource_dir: str | os.PathLike) -> Path:
     """Where the shipped replay set is, given the folder holding ``assets/``.

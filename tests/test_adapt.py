@@ -24,10 +24,10 @@ from tests.conftest import MNIST, ROOT, WEIGHTS, run_cli
 
 WRITER = 28
 K = 5
-SHIPPED_MISSES = 0.95
-"""Floor on the writer's other digits: the shipped committee reads 94.0% of them, adapted 97.5%."""
+SHIPPED_MISSES = 0.965
+"""Floor on the writer's other digits: the shipped committee reads 95.0% of them, adapted 98.0%."""
 MNIST_FLOOR = 0.985
-"""MNIST test after adapting to one writer (shipped: 99.28%; adapted: 99.04%)."""
+"""MNIST test after adapting to one writer (shipped: 99.20%; adapted: see bench_adapt, ~99.0%)."""
 
 
 def first_k(samples, k):
@@ -233,3 +233,35 @@ def test_a_committee_with_a_deskewing_member_adapts_and_saves_in_its_own_shape(t
     on_deskewed = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=True)
     on_raw = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=False)
     assert not np.allclose(on_deskewed.thetas[0], on_raw.thetas[0])
+
+
+def test_a_slip_of_label_is_left_out_but_a_habit_is_learned(shipped, pen_samples):
+    """Pen writer 30's file has a 2 labelled 3 (look at it: a plain 2): adapting on it taught the
+    network to read that writer's other 2s as 3s. It is left out; writer 28's 9s that read as 7s
+    (their habit: their other 9s look the same) are kept, and so is a made-up slip with too few
+    other digits of its label to judge by."""
+    from model import pendigits
+
+    taught30, _ = first_k([s for s in pen_samples if s.writer == 30], K)
+    X, y = pendigits.render_samples(taught30)
+    slips = adapt.doubtful_labels(shipped, X, y)
+    assert [(int(y[i]), int(adapt.predict(shipped, X[i:i + 1])[0])) for i in slips] == [(3, 2)]
+
+    taught28, _ = first_k([s for s in pen_samples if s.writer == 28], K)
+    X28, y28 = pendigits.render_samples(taught28)
+    read = adapt.predict(shipped, X28)
+    assert np.any((y28 == 9) & (read == 7))  # the habit is there ...
+    assert len(adapt.doubtful_labels(shipped, X28, y28)) == 0  # ... and not doubted
+    wrong = y28.copy()
+    from model.ensemble import committee_proba
+
+    sure = committee_proba([(n.thetas, n.deskew) for n in shipped.networks], X28).max(axis=1) > 0.95
+    two = int(np.flatnonzero((y28 == 2) & (read == 2) & sure)[0])
+    wrong[two] = 5  # a 2 saved as a 5
+    assert adapt.doubtful_labels(shipped, X28, wrong).tolist() == [two]
+    few = np.flatnonzero(y28 != 5)[: 2 * 10]  # no other 5 left: nothing to compare with
+    few = np.append(few[few != two], two)
+    assert len(adapt.doubtful_labels(shipped, X28[few], wrong[few])) == 0
+
+    res = adapt.adapt(shipped, X, y.astype(np.int64), replay=None, iters=1, copies=0, estimate=False)
+    assert [(lab, r) for _, lab, r in res.doubtful] == [(3, 2)] and res.n_samples == len(y) - 1
