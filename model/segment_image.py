@@ -427,8 +427,6 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     if lat is None:
         return _by_geometry(ink, classify)
     paths = [(c, [k for k in p if not lat.skip[k]]) for c, p in search(lat)]
-    if not paths or not paths[0][1]:  # no chain of candidates covers the ink: fall back, never fail
-        return _by_geometry(ink, classify)
     alt = best_alternative(paths, lat.probs, lat.spans, lambda p: list(p))
     chosen = paths[0][1]
     return Found(
