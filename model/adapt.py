@@ -304,6 +304,7 @@ def adapt(
     t0 = time.perf_counter()
     X = np.asarray(X, dtype=np.float32).reshape(-1, 784)
     y = np.asarray(y, dtype=np.int64)
+    replay = replay.take(replay_rows) if replay is not None else None  # once, for every run below
     doubtful: list[tuple[int, int, int]] = []
     if check_labels and len(y) >= 2:
         slips = doubtful_labels(thetas, X, y)
@@ -343,7 +344,7 @@ def adapt(
         for i, m in enumerate(members):
             r = adapt_network(m, Xs, ys, replay=replay, base_meta=metas[i], seed=seed * 1000 + fold_seed + i,
                               lam=lam, iters=iters, copies=copies, progress=report(phase),
-                              should_stop=stop, keep=keep, deskewed=flags[i], replay_rows=replay_rows)
+                              should_stop=stop, keep=keep, deskewed=flags[i], replay_rows=None)
             done[0] += iters
             if r.cancelled or stop.is_set():
                 return None
@@ -371,7 +372,7 @@ def adapt(
     final = run_all(X, y, "adapt", 0)
     if final is None:
         return cancelled_result()
-    m_train = n * (copies + 1) + (len(replay.take(replay_rows)) if replay is not None else 0)
+    m_train = n * (copies + 1) + (len(replay) if replay is not None else 0)
     used_lam = lam if lam is not None else scaled_lambda(metas[0], m_train)
     return AdaptResult(final if committee else final[0], before, after, time.perf_counter() - t0, n,
                        False, lam=used_lam, iters=iters, copies=copies, folds=len(per_fold),

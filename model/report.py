@@ -567,7 +567,7 @@ def explain_input(recogniser: Recogniser, image: np.ndarray, network: int = 0) -
     nets = recogniser.model.networks
     net = nets[min(max(network, 0), len(nets) - 1)]
     image = np.asarray(image, dtype=np.float32).reshape(28, 28)
-    seen = deskew(image.reshape(1, 784)).reshape(28, 28) if net.deskew else image
+    seen = deskew(image) if net.deskew else image
     probs = np.asarray(recogniser.classify(image.reshape(1, 28, 28))[0], dtype=np.float64)
     ex = explain.explain(net.thetas, seen)
     top = [int(d) for d in np.argsort(-probs)[:2]]
