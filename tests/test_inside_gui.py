@@ -67,6 +67,15 @@ def shot(app: App, wid: str, path: Path) -> np.ndarray:
     return arr
 
 
+def save_as_png(app: App, wid: str, target: Path) -> None:
+    """Ctrl+S in the Inside window, `target` typed into the file dialog; waits for the file."""
+    app.key("ctrl+s", wid=wid)
+    dialog = app.find_window("^Save as PNG$")
+    app.type(str(target), wid=dialog)
+    app.key("Return", wid=dialog)
+    wait_for(lambda: target.is_file(), what=f"{target} to be written")
+
+
 def inside_threads(state: dict) -> list[str]:
     return [t for t in state["threads"] if t.startswith("digitpad-inside")]
 
@@ -169,11 +178,7 @@ def test_inside_window_every_tab(xvfb, tmp_path, digits):
 
         # Save as PNG through the file dialog: the heat map and the gallery.
         target = tmp_path / "saved-confusion.png"
-        app.key("ctrl+s", wid=wid)
-        dialog = app.find_window("^Save as PNG$")
-        app.type(str(target), wid=dialog)
-        app.key("Return", wid=dialog)
-        wait_for(lambda: target.is_file(), what=f"{target} to be written")
+        save_as_png(app, wid, target)
         st = inside(app, lambda s: s["saved"] == str(target), "the save to finish")
         with Image.open(target) as img:
             assert img.width >= 800 and img.height >= 600
@@ -247,11 +252,7 @@ def test_training_tab_shows_the_history(xvfb, tmp_path):
         assert st["training"]["history"] is True and st["save_enabled"]
         shot(app, wid, tmp_path / "training.png")
         target = tmp_path / "training-saved.png"
-        app.key("ctrl+s", wid=wid)
-        dialog = app.find_window("^Save as PNG$")
-        app.type(str(target), wid=dialog)
-        app.key("Return", wid=dialog)
-        wait_for(lambda: target.is_file(), what=f"{target} to be written")
+        save_as_png(app, wid, target)
         with Image.open(target) as img:
             assert img.width >= 800 and img.height >= 600
     finally:
