@@ -129,9 +129,14 @@ def _union_box(boxes: np.ndarray) -> np.ndarray:
 
 
 def _overlap_fraction(a: np.ndarray, b: np.ndarray) -> float:
-    """Horizontal overlap of two boxes as a fraction of the narrower one (negative: a gap)."""
+    """Horizontal overlap of two boxes as a fraction of the narrower one (negative: a gap).
+
+    A box of no width (a perfectly upright stroke) within the other's columns overlaps it fully,
+    as any narrow box does: the limit, not 0 / 0."""
     overlap = min(a[2], b[2]) - max(a[0], b[0])
-    narrower = max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
+    narrower = min(a[2] - a[0], b[2] - b[0])
+    if narrower <= 1e-9:
+        return 1.0 if overlap >= 0 else overlap / 1e-9
     return overlap / narrower
 
 

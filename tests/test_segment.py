@@ -137,3 +137,13 @@ def test_stray_dots_flat_marks_and_empty_input():
     dash = np.array([[10.0, 100.0], [500.0, 100.0]])
     wave = np.column_stack([np.linspace(0, 500, 400), 100 + 20 * np.sin(np.linspace(0, 30, 400))])
     assert len(segment.split_strokes([dash])) == 1 and len(segment.split_strokes([wave])) == 1
+
+
+def test_an_upright_stroke_within_another_overlaps_it_fully():
+    """A stroke with no width (drawn perfectly upright) inside another's columns overlaps it as any
+    narrow stroke does; only outside them is it a gap. (It once counted as 0 / 0 = no overlap, so
+    the down stroke of a hand-made 4 cost as much to join as a stroke beside it.)"""
+    corner = np.array([100.0, 60.0, 190.0, 150.0])
+    assert segment._overlap_fraction(corner, np.array([165.0, 90.0, 165.0, 210.0])) == 1.0
+    assert segment._overlap_fraction(corner, np.array([165.0, 90.0, 165.5, 210.0])) == 1.0
+    assert segment._overlap_fraction(corner, np.array([200.0, 90.0, 200.0, 210.0])) < -1.0
