@@ -1,4 +1,14 @@
-"""Split an image into digits by recognition: candidate cuts through wide components, scored by the network.
+"""Split an image into digits by recognition, in two passes.
+
+A first reading cuts only wide components, at their lightest columns
+(below). The image is also read by `model.segment_cuts`, whose lattice of
+seam-like cuts separates digits that touch or overlap (a 1 pressed against
+a 0) but cuts some wide lone digits (a flat 2 with a long tail). The first
+reading stands when the network is sure of each of its digits (at least
+`SURE`) and the lattice's reading does not score `CUTS_WIN_BY` nats better;
+otherwise the lattice's reading is the answer.
+
+The first reading:
 
 1. **Pieces.** The ink map is binarised and its connected components are
    grouped as in `model.segment.split_mask` (specks dropped; parts of a
@@ -18,9 +28,10 @@
 4. **Search.** Dynamic programming over the atoms left to right keeps the
    few cheapest readings at each position; the runner-up is reported.
 
-Left out: cuts that cross (two digits interlocked over more than a few
-pixels), and single digits wider than `CUTTABLE` heights are at some risk of
-being cut (measured by benchmarks/bench_numbers.py).
+The first reading leaves out cuts that cross (two digits interlocked over
+more than a few pixels); both passes put single digits wider than their
+height at some risk of being cut (measured by benchmarks/bench_numbers.py
+and benchmarks/accuracy.py: lone USPS scans read as exactly one digit).
 """
 
 from __future__ import annotations
@@ -29,9 +40,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import images, segment
+from model import images, segment, segment_cuts
 from model.lattice import Classify, Found, best_alternative, nll
 
+SURE = 0.9
+"""A first reading is unsure when the network gives one of its digits less than this probability..."""
+CUTS_WIN_BY = 1.0
+"""...and a sure one gives way to the cut lattice's only if that scores this many nats better.
+Both chosen on USPS (benchmarks/bench_numbers.py's touching and overlapping rows, and all 7,291
+usps-train digits as lone scans): the most rows read without splitting more lone digits."""
 MAX_RUN = 4
 """A digit is made of at most this many neighbouring atoms."""
 MAX_CUTS = 6
@@ -189,7 +206,21 @@ def _boundary(atoms: list[_Atom]) -> np.ndarray:
 
 
 def read(ink: np.ndarray, classify: Classify) -> Found:
-    """The best reading of an ink map (0..1) and its runner-up (see the module docstring)."""
+    """The best reading of an ink map (0..1) and its runner-up: the first reading if it is sure of
+    every digit and the cut lattice's does not score much better, else the lattice's (module docstring)."""
+    first = read_columns(ink, classify)
+    if not first.crops:
+        return first
+    cuts = segment_cuts.read(ink, classify)
+    sure = float(np.asarray(first.probs).max(axis=1).min()) >= SURE
+    if not sure or (cuts.score is not None and first.score is not None
+                    and cuts.score > first.score + CUTS_WIN_BY):
+        return cuts
+    return first
+
+
+def read_columns(ink: np.ndarray, classify: Classify) -> Found:
+    """The first reading of an ink map (0..1), with its runner-up: wide pieces cut at light columns."""
     ink = np.asarray(ink, dtype=np.float32)
     if ink.size == 0 or not (ink > 0).any():
         return Found([], [], np.zeros((0, 10)))

@@ -1,0 +1,95 @@
+"""Scanned rows whose digits touch or overlap: the cuts `model.segment_cuts` proposes and reads.
+
+Rows are built from real USPS digits (usps-train) by `benchmarks/bench_numbers.py`
+with the ink of neighbouring digits overlapping by a few pixels (4-5% of the
+digit size), rendered as grey scans and read through the app's image steps.
+The segmentation before the cut lattice (valley columns, cuts held within a
+few pixels of them, pieces narrower than their height never cut) read none
+of the four fixed rows right; it lost the 1s pressed against a neighbour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import USPS_FILE, bench_numbers
+
+from model import images, segment_cuts, segment_image
+
+bench = bench_numbers()
+
+OVERLAP = (-0.05, -0.04)
+"""Gap between the ink of neighbouring digits, as a fraction of the digit size (negative: overlap)."""
+
+
+@pytest.fixture(scope="module")
+def usps():
+    return bench.load_usps(USPS_FILE)
+
+
+def _row(usps, seed: int) -> tuple[np.ndarray, str]:
+    X, y = usps
+    return bench.usps_row(X, y, np.random.default_rng(seed), 4, bench.ScanStyle(), gap=OVERLAP)
+
+
+def _read(recogniser, grey: np.ndarray):
+    return recogniser.read_ink_map(images.ink_map(grey.astype(np.float32) / 255.0))
+
+
+@pytest.mark.parametrize("seed", [200, 202, 205, 209])
+def test_a_row_with_overlapping_ink_is_read(recogniser, usps, seed):
+    """Four digits whose ink overlaps by 3-5 px (among them 1s fused to a neighbour) are four digits."""
+    grey, text = _row(usps, seed)
+    reading = _read(recogniser, grey)
+    assert len(reading.text) == len(text), (text, reading.text)
+    assert reading.text == text
+
+
+def test_a_fused_pair_of_strokes_is_cut_down_the_middle():
+    """Two upright bars lying side by side (ink overlapping) get a cut between them, not through them."""
+    mask = np.zeros((60, 40), dtype=bool)
+    mask[:, 8:18] = True  # a bar 10 px wide...
+    mask[5:, 15:25] = True  # ...and another overlapping it by 3 px
+    ink = mask.astype(np.float32)
+    width = images.stroke_width(mask)
+    weight = segment_cuts._weight(mask, ink, width)
+    cuts = segment_cuts._seams(mask, weight, 60.0, width)
+    assert cuts, "no cut proposed"
+    middle = [path for path, _ in cuts if 14 <= np.median(path) <= 19]
+    assert middle, [np.median(p) for p, _ in cuts]
+
+
+def test_overlapping_rows_beat_the_geometric_split(recogniser, usps):
+    X, y = usps
+    cases = bench.usps_rows(X, y, 50, 93, gap=bench.USPS_GAPS["overlapping"])
+    new, misses = bench.score(bench.read_grey(recogniser), cases)
+    old, _ = bench.score(bench.read_grey_geometry(recogniser), cases)
+    print(f"\nUSPS rows, ink overlapping by 3-6% (n={new.n}): count {new.count_rate:.4f} "
+          f"string {new.string_rate:.4f} (geometry alone: string {old.string_rate:.4f})")
+    assert old.string_rate < 0.3
+    assert new.count_rate >= 0.8 and new.string_rate >= 0.7, misses[:20]
+
+
+def test_lone_scanned_digits_are_not_cut(recogniser, usps):
+    """Cutting narrower pieces must not split single digits."""
+    X, y = usps
+    singles = bench.usps_rows(X, y, 80, 94, lengths=(1, 1))
+    split = [t for g, t in singles if len(_read(recogniser, g).text) != 1]
+    assert len(split) <= 1, split
+
+
+def test_a_sure_first_reading_keeps_a_flat_lone_two_whole(recogniser, usps):
+    """USPS digit 171, a flat 2 with a long tail, comes apart in the cut lattice ("22"); the first
+    reading (light columns only) is sure of it as one 2 and the lattice's reading does not score
+    much better, so an image of it reads 2."""
+    from model.validation import as_scan
+
+    X, y = usps
+    ink = images.ink_map(as_scan(X[171]))
+    assert int(y[171]) == 2
+    lattice = segment_cuts.read(ink, recogniser.classify)
+    assert len(lattice.crops) == 2
+    first = segment_image.read_columns(ink, recogniser.classify)
+    assert first.probs.max(axis=1).min() >= segment_image.SURE
+    assert lattice.score <= first.score + segment_image.CUTS_WIN_BY
+    assert recogniser.read_ink_map(ink).text == "2"
