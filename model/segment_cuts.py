@@ -428,10 +428,10 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
         return Found([], [], np.zeros((0, 10)))
     lat = lattice(ink, pieces, classify)
     if lat is None:
-        return _by_geometry(ink, classify)
+        return by_geometry(ink, classify)
     paths = [(c, [k for k in p if not lat.skip[k]]) for c, p in search(lat)]
     if not paths:  # no way through the cuts (crossing cuts around a speck): grouped by geometry
-        return _by_geometry(ink, classify)
+        return by_geometry(ink, classify)
     alt = best_alternative(paths, lat.probs, lat.spans, lambda p: list(p))
     chosen = paths[0][1]
     return Found(
@@ -443,7 +443,9 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     )
 
 
-def _by_geometry(ink: np.ndarray, classify: Classify) -> Found:
+def by_geometry(ink: np.ndarray, classify: Classify) -> Found:
+    """The ink map's pieces grouped and cut by geometry alone (`model.segment.split_image`), read
+    as they are: the fallback when there are too many cuts to search."""
     found = segment.split_image(ink)
     crops = [images.to_mnist(c) for c, _ in found]
     probs = np.asarray(classify(np.stack(crops)), dtype=np.float64)

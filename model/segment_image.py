@@ -231,7 +231,7 @@ def read_columns(ink: np.ndarray, classify: Classify) -> Found:
     typical = float(np.median(heights[heights >= 0.5 * heights.max()]))
     atoms = atoms_of(pieces, typical)
     if len(atoms) > MAX_ATOMS:
-        return _by_geometry(ink, classify)
+        return segment_cuts.by_geometry(ink, classify)
     n = len(atoms)
     spans: list[tuple[int, int]] = []
     unions: list[segment.Piece] = []
@@ -281,11 +281,3 @@ def read_columns(ink: np.ndarray, classify: Classify) -> Found:
         score=-float(paths[0][0]),
         alternative=alt,
     )
-
-
-def _by_geometry(ink: np.ndarray, classify: Classify) -> Found:
-    found = segment.split_image(ink)
-    crops = [images.to_mnist(c) for c, _ in found]
-    probs = np.asarray(classify(np.stack(crops)), dtype=np.float64)
-    return Found(crops, [b for _, b in found], probs,
-                 score=-float(nll(probs).min(axis=1).sum()), alternative=None)

@@ -93,3 +93,27 @@ def test_a_sure_first_reading_keeps_a_flat_lone_two_whole(recogniser, usps):
     assert first.probs.max(axis=1).min() >= segment_image.SURE
     assert lattice.score <= first.score + segment_image.CUTS_WIN_BY
     assert recogniser.read_ink_map(ink).text == "2"
+
+
+def test_a_forty_digit_scanned_row_and_a_noisy_page_finish(usps, tmp_path):
+    """Both image readings run on every image: a row of 40 touching digits and a page of noise (a
+    great many pieces and cuts) must come back, through `digitpad predict` (a hang fails through the
+    subprocess timeout; no time is asserted)."""
+    from conftest import run_cli
+    from PIL import Image
+
+    X, y = usps
+    grey, text = bench.usps_row(X, y, np.random.default_rng(40), 40, bench.ScanStyle(), gap=(0.0, 0.0))
+    row = tmp_path / "row40.png"
+    Image.fromarray(grey).save(row)
+    rng = np.random.default_rng(1)
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.where(rng.random((400, 600)) < 0.08, 0, 230).astype(np.uint8)).save(noise)
+    res = run_cli("predict", str(row), str(noise), timeout=300)
+    lines = dict(line.split("\t")[:2] for line in res.stdout.splitlines() if "\t" in line)
+    print(f"\n40 digits: {text}\n     read {lines.get(str(row))}")
+    read = lines[str(row)]
+    assert len(read) == 40
+    assert sum(a == b for a, b in zip(read, text, strict=True)) >= 36
+    assert str(noise) in res.stdout + res.stderr  # an answer or a one-line message naming the file
+    assert "Traceback" not in res.stderr
