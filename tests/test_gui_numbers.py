@@ -1,15 +1,21 @@
 """Compact numbers and close calls in the real window under Xvfb (xdotool draws, xclip reads).
 
 A 4-digit number whose digit boxes touch is dragged onto the pad and copied
-back with Ctrl+C; a compact number whose reading is a close call shows its
-runner-up under the result and marks the doubtful digit.
-The drawings are checked first with `Recogniser` on exactly the points the
-pad will record, so these tests check the GUI path, not the model.
+back with Ctrl+C; a compact number whose reading is a close call, opened as a
+drawing (File > Open drawing), shows its runner-up under the result and marks
+the doubtful digit. The drawings are checked first with `Recogniser` on the
+points the pad will hold, so these tests check the GUI path, not the model.
+A close call is opened rather than dragged: how close two readings are moves
+by a few tenths of a nat with the pointer motion Xvfb happens to deliver
+(some points merged or dropped), so a dragged one is a close call only some
+of the time.
 
 Run: ``pytest -m gui tests/test_gui_numbers.py -x -q``
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -44,8 +50,10 @@ def touching_number(recogniser, samples, digits: str, scale: float = 0.7) -> lis
             right = float(np.concatenate(st)[:, 0].max())
             strokes += [[(float(x), float(y)) for x, y in s] for s in st]
         drawn = as_drawn(strokes)
-        # One that the new reading gets right and grouping by geometry alone does not.
-        if recogniser.read_strokes(drawn).text == digits != recogniser.read_strokes_by_geometry(drawn).text:
+        # One that the new reading gets right (from every point and from every other point: the pad
+        # gets the pointer motion Xvfb delivers) and grouping by geometry alone does not.
+        if recogniser.read_strokes(drawn).text == digits != recogniser.read_strokes_by_geometry(drawn).text \
+                and recogniser.read_strokes(as_drawn(strokes, step=2)).text == digits:
             return strokes
     return None
 
@@ -69,17 +77,24 @@ def close_call_number(recogniser, pen_samples) -> list:  # noqa: F811
         drawn = [[(float(x), float(y)) for x, y in s] for s in strokes]
         if max(x for s in drawn for x, _ in s) >= 520:
             continue
-        r = recogniser.read_strokes(as_drawn(drawn))
-        if r.close_call and r.score - r.alternative.score < 0.1:  # well inside: the pad's points may vary
+        if recogniser.read_strokes(drawn).close_call:
             return drawn
     pytest.fail("no close call among 1,000 compact numbers")
 
 
-def test_close_call_shows_its_alternative(app, recogniser, pen_samples):  # noqa: F811
+def test_close_call_shows_its_alternative(app, recogniser, pen_samples, tmp_path):  # noqa: F811
     strokes = close_call_number(recogniser, pen_samples)
-    expected = recogniser.read_strokes(as_drawn(strokes))
+    expected = recogniser.read_strokes(strokes)
     assert expected.close_call and len(expected.digits) >= 2
-    st = app.draw_and_wait(strokes)
+    path = tmp_path / "close-call.json"
+    path.write_text(json.dumps({"width": 560, "height": 320, "strokes": strokes}))
+    app.key("Escape")
+    app.wait_state(lambda s: s["strokes"] == 0, what="a clear pad")
+    app.key("ctrl+shift+o")
+    dialog = app.find_window("^Open drawing$")
+    app.type(str(path), wid=dialog)
+    app.key("Return", wid=dialog)
+    st = app.wait_state(lambda s: s["strokes"] == len(strokes) and s["text"], what="the drawing to be read")
     assert st["text"] == expected.text
     assert st["close_call"] is True
     assert st["alternative"] == expected.alternative.text
