@@ -42,6 +42,18 @@ import numpy as np
 
 from model import images, segment, segment_cuts
 from model.lattice import Classify, Found, best_alternative, nll
+from model.segment_cuts import (
+    CUT_COST,
+    DIGIT_COST,
+    GAP_COST,
+    MERGE_COST,
+    NARROW,
+    NARROW_COST,
+    SMALL,
+    SMALL_COST,
+    WIDE,
+    WIDE_COST,
+)
 
 SURE = 0.9
 """A first reading is unsure when the network gives one of its digits less than this probability..."""
@@ -62,21 +74,10 @@ CUTTABLE = 1.0
 WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
 
-DIGIT_COST = 0.7
-SMALL = 0.7
-SMALL_COST = 6.0
-WIDE = 1.0
-WIDE_COST = 3.0
-MERGE_COST = 2.0
-"""Cost of a candidate made of separate pieces, plus ``GAP_COST`` per height of gap between them."""
-GAP_COST = 8.0
-CUT_COST = 0.0
-"""Cost of cutting through a piece, plus ``CUT_INK`` per stroke width of ink the cut crosses."""
+# The priors on a candidate digit (size, width, joined pieces, too narrow for its digit) are the cut
+# lattice's (`model.segment_cuts`); only what a cut through ink costs differs.
 CUT_INK = 1.0
-NARROW = np.array([0.45, 0.0, 0.45, 0.45, 0.45, 0.45, 0.45, 0.3, 0.45, 0.45])
-"""Narrowest plausible width / height of each digit: narrower crops (half of a digit cut in two)
-cost ``NARROW_COST`` per unit below it, except as a 1 (or a narrow 7)."""
-NARROW_COST = 8.0
+"""Cost per stroke width of ink a cut crosses (``CUT_COST`` for any cut, as in the lattice)."""
 THIN = 1.5
 """A cut through less ink than this many stroke widths (two digits barely touching) is a bonus."""
 
