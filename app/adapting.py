@@ -1,12 +1,12 @@
 """Adapting the current network to the user's samples, as the app does it (no Tk in the worker).
 
 `run_adapt` is the whole job, run in a worker thread: the user's samples to
-network inputs (`model.samples.training_arrays`), `model.adapt.adapt` on
+network inputs (`model.personal.samples.training_arrays`), `model.personal.adapt.adapt` on
 them mixed with the shipped replay set, then the figures the app shows and
 decides with:
 
 - the user's samples before and after (after estimated fairly by
-  `model.adapt`: each fold read by a network adapted without it);
+  `model.personal.adapt`: each fold read by a network adapted without it);
 - a *check set* of `CHECK_ROWS` replay digits held out of the adaptation
   (MNIST and pen digits of the shipped model's training writers), read by
   the current and the adapted network: what adapting may have cost
@@ -43,9 +43,9 @@ POLL_MS = 100
 class AdaptOutcome:
     """What an adaptation produced and the figures to judge it by (accuracies in 0..1)."""
 
-    base: Any  # the model.weights.Model that was adapted
+    base: Any  # the model.net.weights.Model that was adapted
     meta: dict
-    result: Any  # model.adapt.AdaptResult (its networks are the adapted weights)
+    result: Any  # model.personal.adapt.AdaptResult (its networks are the adapted weights)
     n_samples: int
     samples_before: float | None
     samples_after: float | None
@@ -85,7 +85,7 @@ class AdaptOutcome:
 
 def split_replay(replay, n_check: int = CHECK_ROWS):
     """(replay to train on, check rows X, y): every k-th row held out, k chosen for `n_check` rows."""
-    from model.replay import Replay
+    from model.datasets.replay import Replay
 
     n = len(replay)
     if n == 0 or n_check <= 0:
@@ -102,13 +102,13 @@ def split_replay(replay, n_check: int = CHECK_ROWS):
 def load_shipped_replay():
     """The replay set shipped in ``assets/`` (works from source, wheel and bundle)."""
     from app import paths
-    from model.replay import load_replay, replay_path
+    from model.datasets.replay import load_replay, replay_path
 
     return load_replay(replay_path(paths.resource_root()))
 
 
 def _accuracy(weights, X, y) -> float | None:
-    from model.adapt import predict
+    from model.personal.adapt import predict
 
     if X is None or not len(y):
         return None
@@ -116,7 +116,7 @@ def _accuracy(weights, X, y) -> float | None:
 
 
 def _mnist_test(data_dir: str | None):
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
     from model.errors import DigitpadError
 
     try:
@@ -132,9 +132,9 @@ def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callab
 
     Raises `DigitpadError` (one line) when no sample is usable or the replay set is missing.
     """
-    from model.adapt import adapt, adapted_meta
     from model.errors import InputError
-    from model.samples import training_arrays
+    from model.personal.adapt import adapt, adapted_meta
+    from model.personal.samples import training_arrays
 
     warnings: list[str] = []
     X, y, groups = training_arrays(list(samples), warnings=warnings)
@@ -166,7 +166,7 @@ def run_adapt(model, samples: Sequence, *, should_stop: threading.Event | Callab
 def save_adapted(outcome: AdaptOutcome, folder: Path | None = None) -> Path:
     """Write the adapted weights and their model.json (atomically) to the user's weights folder."""
     from app import paths
-    from model.adapt import save_adapted as save
+    from model.personal.adapt import save_adapted as save
 
     return save(folder or paths.user_weights_dir(), outcome.base, outcome.result, outcome.meta)
 

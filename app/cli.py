@@ -64,7 +64,7 @@ def train_config(args: argparse.Namespace, command: str):
     Shared by `cmd_train` and the Retrain dialog's Full recipe, which parses the shipped
     model's recorded command with this same parser.
     """
-    from model.layout import Layout, parse_hidden
+    from model.net.layout import Layout, parse_hidden
     from model.training_run import MemberSpec, TrainConfig
 
     hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
@@ -131,10 +131,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Test-set accuracy, per-digit accuracy and confusion matrix."""
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
     from model.evaluate import report as labels_report
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     model = load_weights(_weights_dir(args.weights))
     test = load_mnist("test", args.data)
@@ -156,8 +156,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Recognise each path; bad paths get an error line but the rest are answered."""
     from model.errors import DigitpadError
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
     status = 0
@@ -178,9 +178,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the views of "Inside the network" (PNG), report.json and index.html into --out."""
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.report import write_report
-    from model.weights import load_weights
+    from model.views.report import write_report
 
     recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
     out = Path(args.out)
@@ -207,11 +207,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     """Adapt the weights to labelled samples (files, folders, else the user's samples) and save them."""
     from app import paths
-    from model import adapt, samples
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
+    from model.datasets.replay import load_replay, replay_path
     from model.errors import DataError
-    from model.replay import load_replay, replay_path
-    from model.weights import load_weights
+    from model.net.weights import load_weights
+    from model.personal import adapt, samples
 
     model = load_weights(_weights_dir(args.weights))
     if args.paths:
@@ -276,15 +276,15 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Fetch MNIST and the pen digits into the cache (or --dest) with checksum verification."""
-    from model import data, pendigits
+    from model.datasets import mnist, pendigits
 
     def progress(name: str, done: int, total: int) -> None:
         pct = f"{100 * done / total:5.1f}%" if total else f"{done} bytes"
         end = "\n" if total and done >= total else ""
         print(f"\r{name:30s} {pct}", end=end, file=sys.stderr, flush=True)
 
-    mirrors = tuple(args.mirror) if args.mirror else data.MIRRORS
-    folder = data.download(args.dest, mirrors=mirrors, progress=progress)
+    mirrors = tuple(args.mirror) if args.mirror else mnist.MIRRORS
+    folder = mnist.download(args.dest, mirrors=mirrors, progress=progress)
     print(f"MNIST ready in {folder}")
     pen_mirrors = tuple(args.mirror) if args.mirror else pendigits.MIRRORS
     pen = pendigits.download(pendigits.default_pen_dir(folder), mirrors=pen_mirrors, progress=progress)

@@ -1,7 +1,7 @@
 """Correcting a reading on the pad, and learning from corrections in the background.
 
 `Corrector` turns "that digit is a 7" into a labelled sample (its strokes,
-stored by `model.samples.SampleStore`) and an override of the answer, so the
+stored by `model.personal.samples.SampleStore`) and an override of the answer, so the
 window shows the corrected digit at once. The strokes of a digit are found
 from its box (the strokes lying inside it), which works whatever the
 segmenter grouped, and an override is keyed by those strokes: it follows the
@@ -62,7 +62,7 @@ class Corrector:
 
     def store(self):
         """The user's `SampleStore` (the folder is looked up each time: $DIGITPAD_HOME may change)."""
-        from model.samples import SampleStore
+        from model.personal.samples import SampleStore
 
         return SampleStore(self._store_folder())
 
@@ -76,7 +76,7 @@ class Corrector:
         `InputError` (one line) when the sample cannot be written; the override stays, so the
         answer is right either way.
         """
-        from model.ink import Ink
+        from model.inputs.ink import Ink
 
         d = reading.digits[index]
         ids = strokes_in_box(strokes, d.box)

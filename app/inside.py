@@ -7,7 +7,7 @@ network sees (the input beside evidence maps for the winner and the
 runner-up), Confusion (a heat map on a chosen set; click a cell for its
 images), Training (cost and accuracy from the weights' history) and
 Robustness (accuracy against distortions). Every picture is drawn by
-`model.report` with Pillow, so "Save as PNG" writes the very image of
+`model.views.report` with Pillow, so "Save as PNG" writes the very image of
 `digitpad report`.
 
 The window takes callbacks, not the main window: one returns the current
@@ -16,7 +16,7 @@ recogniser, one the 28x28 input the network sees for the digit on the pad
 views follow the pen. Slow work (a confusion matrix, the robustness curves)
 runs in worker threads that talk to Tk only through a `queue.Queue` drained
 on the same tick; results are cached per weights in the user cache (see
-`model.report`). Closing the window cancels the workers; they stop at
+`model.views.report`). Closing the window cancels the workers; they stop at
 their next step and nothing touches Tk after that.
 """
 
@@ -36,9 +36,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.pad import photo_from_pil
-from model import charts, report
 from model.errors import DigitpadError
-from model.robustness import Cancelled
+from model.views import charts, report
+from model.views.robustness import Cancelled
 
 TICK_MS = 50
 """How often the window looks at the pad's input and at the workers' queue."""

@@ -40,7 +40,7 @@ from app import __version__, paths
 from app.pad import PEN_WIDTH, Pad, photo_from_gray, photo_from_pil
 from app.teaching import TeachingMixin
 from model.errors import DigitpadError, NothingToRecognise
-from model.weights import Model, load_weights
+from model.net.weights import Model, load_weights
 
 if TYPE_CHECKING:
     from app.inside import InsideWindow
@@ -463,7 +463,7 @@ class MainWindow(TeachingMixin):
         if s.recogniser is None:
             s.message = "No weights loaded"
         elif s.picture is not None:
-            from model import images
+            from model.inputs import images
 
             try:
                 s.reading = s.recogniser.read_ink_map(images.ink_map(s.picture.gray))
@@ -538,7 +538,7 @@ class MainWindow(TeachingMixin):
             self.refresh()
 
     def _ink(self):
-        from model.ink import Ink
+        from model.inputs.ink import Ink
 
         w, h = self.pad.size()
         return Ink(strokes=[list(s) for s in self.state.strokes], width=w, height=h, pen_width=PEN_WIDTH)
@@ -560,8 +560,8 @@ class MainWindow(TeachingMixin):
         """Write the drawing to `path`: ink JSON for ``.json``, else a PNG picture."""
         import io
 
-        from model import ink
         from model.fileio import atomic_write_bytes
+        from model.inputs import ink
 
         try:
             if path.suffix.lower() == ".json":
@@ -595,7 +595,7 @@ class MainWindow(TeachingMixin):
 
     def open_path(self, path: Path) -> None:
         """Open an ink JSON drawing or an image file; errors name the file."""
-        from model import images, ink
+        from model.inputs import images, ink
 
         s = self.state
         try:
@@ -652,12 +652,12 @@ class MainWindow(TeachingMixin):
     def _confusion_sets(self) -> list:
         """The Inside window's confusion sets: MNIST test, pen writers 25-30 and, when there are any,
         the user's own samples (loaded, like the others, only when chosen)."""
-        from model import report
+        from model.views import report
 
         sets = report.labelled_sets()
         if self.n_samples:
             def mine():
-                from model.samples import SampleStore, samples_dir, training_arrays
+                from model.personal.samples import SampleStore, samples_dir, training_arrays
 
                 X, y, _ = training_arrays(SampleStore(samples_dir()).load()[0])
                 return X, y

@@ -61,7 +61,7 @@ def user_weights_dir() -> Path:
 
 def active_weights_dir() -> Path:
     """The user's retrained weights if they exist, else the shipped ones."""
-    from model.weights import is_weights_folder
+    from model.net.weights import is_weights_folder
 
     user = user_weights_dir()
     if is_weights_folder(user):

@@ -7,7 +7,7 @@
   a model shipped with another command (more stages, pen digits, new
   options) is retrained the same way without touching this module. Only the
   data folders are the user's, not the build machine's.
-- *include my samples*: the user's labelled samples (`model.samples`) as
+- *include my samples*: the user's labelled samples (`model.personal.samples`) as
   extra training rows, each digit with distorted copies so that a few dozen
   drawings weigh something among 60,000 images.
 
@@ -110,8 +110,8 @@ def full_recipe(meta: dict) -> Recipe:
 def sample_rows(samples, copies: int = SAMPLE_COPIES, seed: int = 0,
                 warnings: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(X, y): every digit of the user's samples, plus `copies` distorted copies of each."""
-    from model.augment import augment_batch
-    from model.samples import training_arrays
+    from model.inputs.augment import augment_batch
+    from model.personal.samples import training_arrays
 
     X, y, _ = training_arrays(samples, warnings=warnings)
     if not len(y):
@@ -156,10 +156,10 @@ class Comparison:
 def evaluation_sets(data_dir: str | None, samples, holdout: list[int] | None = None,
                     missing: list[str] | None = None) -> list[EvalSet]:
     """MNIST test, the held-out pen writers (if the pen file is found) and the user's samples."""
-    from model import pendigits
-    from model.data import load_mnist
+    from model.datasets import pendigits
+    from model.datasets.mnist import load_mnist
     from model.errors import DigitpadError
-    from model.samples import training_arrays
+    from model.personal.samples import training_arrays
 
     sets = []
     test = load_mnist("test", data_dir)
@@ -196,8 +196,8 @@ def compare(current, new, sets: list[EvalSet], trained_on_samples: bool = False)
 
 def model_of(result):
     """A `Model` for a freshly trained `RunResult` (one network or a committee; not saved anywhere yet)."""
-    from model.layout import layout_from_shapes
-    from model.weights import Model
+    from model.net.layout import layout_from_shapes
+    from model.net.weights import Model
 
     def one(thetas, meta: dict) -> Model:
         return Model(thetas=list(thetas), layout=layout_from_shapes([np.shape(t) for t in thetas]), meta=meta)

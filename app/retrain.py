@@ -1,6 +1,6 @@
 """Model → Retrain…: train a new network from the app, in a worker thread.
 
-The worker runs `model.training_run.train_model` (or `model.data.download`)
+The worker runs `model.training_run.train_model` (or `model.datasets.mnist.download`)
 and talks to Tk only through a `queue.Queue` that the dialog polls with
 ``after()``; it never touches a widget. Cancel sets a `threading.Event`:
 training stops after the current iteration and returns the best weights so
@@ -9,7 +9,7 @@ and the user chooses whether to use the new weights; accepted weights are
 saved atomically to the user's weights folder (the shipped ones are never
 touched) and stay in use after a restart. Beside the fields and the progress
 bar, the cost of every iteration is drawn as the run goes (the chart of the
-Training tab of Inside the network, drawn by `model.report`).
+Training tab of Inside the network, drawn by `model.views.report`).
 
 Recipes (`app.recipes`): *Quick* (MNIST only, minutes) and *Full* (the
 shipped model's own recorded command, MNIST + pen digits + distortion stages,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 POLL_MS = 100
 JOIN_SECONDS = 3.0
 CHART_SIZE = (380, 300)
-"""The live cost chart beside the fields and the progress bar (drawn by model.report, as in the
+"""The live cost chart beside the fields and the progress bar (drawn by model.views.report, as in the
 Training tab of Inside the network)."""
 
 
@@ -57,7 +57,7 @@ def fmt_secs(s: float) -> str:
 
 def mnist_missing(folder: Path) -> list[str]:
     """Names of the MNIST files not found (neither gzipped nor plain) in `folder`."""
-    from model.data import FILES
+    from model.datasets.mnist import FILES
 
     missing = []
     for img, lbl, _ in FILES.values():
@@ -83,7 +83,7 @@ class RetrainDialog(tk.Toplevel):
 
     def __init__(self, app: MainWindow):
         super().__init__(app.root)
-        from model.data import find_data_dir
+        from model.datasets.mnist import find_data_dir
 
         self.app = app
         self.title("Retrain — Digitpad")
@@ -94,7 +94,7 @@ class RetrainDialog(tk.Toplevel):
         self.cancel_event = threading.Event()
         self.worker: threading.Thread | None = None
         self.phase = "idle"  # idle, downloading, training, cancelling, done, failed
-        self.progress: Any = None  # the last model.train.Progress
+        self.progress: Any = None  # the last model.net.train.Progress
         self.result: Any = None  # the last RunResult
         self.download_text = ""
         self.error = ""
@@ -265,7 +265,7 @@ class RetrainDialog(tk.Toplevel):
         if self._chart_drawn == len(self.costs):
             return
         from app.pad import photo_from_pil
-        from model.report import live_cost_image
+        from model.views.report import live_cost_image
 
         self._chart_photo = photo_from_pil(live_cost_image(self.costs, CHART_SIZE), master=self)
         self.chart.configure(image=self._chart_photo)
@@ -335,7 +335,7 @@ class RetrainDialog(tk.Toplevel):
         from app import paths, recipes
         from model.errors import DigitpadError
         from model.fileio import read_json
-        from model.samples import SampleStore, samples_dir
+        from model.personal.samples import SampleStore, samples_dir
 
         try:
             shipped = read_json(paths.shipped_weights_dir() / "model.json", DigitpadError)
@@ -419,7 +419,7 @@ class RetrainDialog(tk.Toplevel):
 
     def _pen_missing(self, folder: Path) -> str:
         """Why the pen digits cannot be found beside `folder` ("" when they are there)."""
-        from model import pendigits
+        from model.datasets import pendigits
         from model.errors import DigitpadError
 
         try:
@@ -486,7 +486,7 @@ class RetrainDialog(tk.Toplevel):
     def _compare(config, result, job: dict, trained_on_samples: bool):
         """Worker thread: current vs new on MNIST test, held-out pen writers, the user's samples."""
         from app import recipes
-        from model import pendigits
+        from model.datasets import pendigits
 
         missing: list[str] = []
         try:
@@ -511,7 +511,7 @@ class RetrainDialog(tk.Toplevel):
 
     # -- actions --------------------------------------------------------------
     def _settings(self) -> Settings:
-        from model.layout import parse_hidden
+        from model.net.layout import parse_hidden
 
         hidden = parse_hidden(self.v_hidden.get())
         try:
@@ -601,15 +601,15 @@ class RetrainDialog(tk.Toplevel):
         self._schedule_poll()
 
     def _download_worker(self, dest: str, with_pen: bool = False) -> None:
-        from model import data
+        from model.datasets import mnist
 
         def progress(name: str, done: int, total: int) -> None:
             self.events.put(("download", name, done, total))
 
         try:
-            folder = data.download(dest or None, progress=progress)
+            folder = mnist.download(dest or None, progress=progress)
             if with_pen:
-                from model import pendigits
+                from model.datasets import pendigits
 
                 pendigits.download(pendigits.default_pen_dir(folder), progress=progress)
             self.events.put(("downloaded", str(folder)))

@@ -1,13 +1,13 @@
 """Model → My samples…: every stored sample as a thumbnail, grouped by label.
 
-Each thumbnail is what the network sees (`model.ink.normalise`; a written
+Each thumbnail is what the network sees (`model.inputs.ink.normalise`; a written
 number shows its digits side by side). Select one (click, or the arrow keys)
 to delete it (Delete) or relabel it (Relabel…, F2); Clear all removes every
 sample after asking; Export copies them to a folder (a backup, or for
 another machine) and Import adds a folder's samples, skipping duplicates
 and bad files with one line each. Damaged or foreign files in the samples
 folder are listed, never deleted. All changes go through
-`model.samples.SampleStore` (atomic writes); `on_changed()` tells the main
+`model.personal.samples.SampleStore` (atomic writes); `on_changed()` tells the main
 window. The dialog takes callbacks, not the window.
 """
 
@@ -28,8 +28,8 @@ PER_ROW = 12
 def thumbnail(sample) -> np.ndarray:
     """The 28x28 image(s) the network sees for a sample, side by side for a number."""
     from model.errors import DigitpadError
-    from model.ink import as_strokes, normalise
-    from model.samples import digit_images
+    from model.inputs.ink import as_strokes, normalise
+    from model.personal.samples import digit_images
 
     try:
         imgs = digit_images(sample.ink, len(sample.label))
@@ -181,7 +181,7 @@ class SamplesDialog(tk.Toplevel):
     def relabel_selected(self) -> None:
         """Ask for the right label of the selected sample and rewrite it."""
         from model.errors import DigitpadError
-        from model.samples import count_digits
+        from model.personal.samples import count_digits
 
         if self.selected is None:
             return

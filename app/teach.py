@@ -2,7 +2,7 @@
 
 `TeachDialog` asks for each digit 0–9 in turn, for a few rounds (3 by
 default, adjustable), on a pad of its own (`app.pad.Pad`). Each accepted
-drawing is stored at once as a labelled sample (`model.samples.SampleStore`,
+drawing is stored at once as a labelled sample (`model.personal.samples.SampleStore`,
 source "teach"), so nothing is lost if the dialog closes; the grid shows
 what the network sees for every cell, and clicking a cell redoes it (the
 new drawing replaces the old sample). Then **Adapt**.
@@ -272,7 +272,7 @@ class TeachDialog(_Dialog):
                  on_samples_changed: Callable[[], None], on_close: Callable[[], None],
                  on_change: Callable[[], None] = lambda: None, rounds: int = DEFAULT_ROUNDS, store=None):
         super().__init__(master, "Teach my handwriting — Digitpad", on_close)
-        from model.samples import SampleStore, samples_dir
+        from model.personal.samples import SampleStore, samples_dir
 
         self.store = store or SampleStore(samples_dir())
         self.on_samples_changed = on_samples_changed
@@ -406,7 +406,7 @@ class TeachDialog(_Dialog):
     def accept(self) -> None:
         """Keep the drawing as the current cell's sample (replacing a redone cell's), move on."""
         from model.errors import DigitpadError
-        from model.ink import Ink
+        from model.inputs.ink import Ink
 
         if not self.strokes or self.panel.busy or self.current is None:
             return
@@ -433,7 +433,7 @@ class TeachDialog(_Dialog):
         self.on_samples_changed()
 
     def _thumb(self, strokes) -> tk.PhotoImage:
-        from model.ink import as_strokes, normalise
+        from model.inputs.ink import as_strokes, normalise
 
         return photo_from_gray(normalise(as_strokes(strokes)), THUMB_ZOOM, master=self)
 

@@ -29,7 +29,7 @@ class TeachingMixin:
 
     # -- set-up -----------------------------------------------------------------
     def _init_teaching(self) -> None:
-        from model.samples import samples_dir
+        from model.personal.samples import samples_dir
 
         self.corrector = Corrector(lambda: samples_dir())
         settings = load_settings(paths.user_data_dir())
@@ -58,7 +58,7 @@ class TeachingMixin:
             dm.add_command(label=str(d), underline=0, command=lambda d=d: self._menu_correct(d))
 
     def _load_samples(self) -> list:
-        from model.samples import SampleStore, samples_dir
+        from model.personal.samples import SampleStore, samples_dir
 
         samples, _ = SampleStore(samples_dir()).load()
         return samples
@@ -66,7 +66,7 @@ class TeachingMixin:
     @staticmethod
     def _count_samples() -> int:
         """Sample files in the samples folder (cheap: not parsed; a damaged one counts too)."""
-        from model.samples import SUFFIX, samples_dir
+        from model.personal.samples import SUFFIX, samples_dir
 
         try:
             return sum(1 for f in samples_dir().iterdir()
@@ -139,7 +139,7 @@ class TeachingMixin:
     def _use_adapted(self, outcome) -> None:
         """Save adapted weights in the user's weights folder and switch to them."""
         from app.adapting import save_adapted
-        from model.weights import load_weights
+        from model.net.weights import load_weights
 
         folder = save_adapted(outcome)
         self.set_model(load_weights(folder), "retrained")
@@ -191,7 +191,7 @@ class TeachingMixin:
     def open_samples(self) -> None:
         """Model → My samples…"""
         from app.samples_dialog import SamplesDialog
-        from model.samples import SampleStore, samples_dir
+        from model.personal.samples import SampleStore, samples_dir
 
         if self._raise(self.samples_dialog):
             return

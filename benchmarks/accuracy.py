@@ -25,10 +25,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import pendigits  # noqa: E402
-from model.data import load_mnist  # noqa: E402
+from model.datasets import pendigits  # noqa: E402
+from model.datasets.mnist import load_mnist  # noqa: E402
 from model.evaluate import confusion_matrix, report  # noqa: E402
 from model.fileio import atomic_write_text  # noqa: E402
+from model.net.weights import load_weights  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
 from model.validation import (  # noqa: E402
     MAX_CORRECT_FLAGGED,
@@ -39,7 +40,6 @@ from model.validation import (  # noqa: E402
     pen_probabilities,
     read_scans,
 )
-from model.weights import load_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (0.5, 1.0, 2.0)

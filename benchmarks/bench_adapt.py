@@ -2,7 +2,7 @@
 
 For each pen validation writer (25-30, never in the shipped model's
 training): teach the first K of each digit (in the file's order), adapt the
-weights (`model.adapt`, with the shipped replay set), and read that writer's
+weights (`model.personal.adapt`, with the shipped replay set), and read that writer's
 other digits. Prints, per K: shipped vs adapted accuracy on the other digits
 (pooled over the writers), the share of errors cut (mean over writers and
 pooled), MNIST test after adapting (mean and lowest), the adapt time (one
@@ -26,10 +26,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import adapt, pendigits  # noqa: E402
-from model.data import load_mnist  # noqa: E402
-from model.replay import load_replay, replay_path  # noqa: E402
-from model.weights import load_weights  # noqa: E402
+from model.datasets import pendigits
+from model.datasets.mnist import load_mnist  # noqa: E402
+from model.datasets.replay import load_replay, replay_path  # noqa: E402
+from model.net.weights import load_weights  # noqa: E402
+from model.personal import adapt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

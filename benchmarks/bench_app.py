@@ -63,9 +63,9 @@ def bench_startup(runs: int) -> list[float]:
 
 def bench_recognise(n: int) -> list[float]:
     """Seconds for read_strokes on each of `n` pendigits samples (one digit each)."""
-    from model import pendigits
+    from model.datasets import pendigits
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     rec = Recogniser(load_weights(ROOT / "weights"))
     samples = pendigits.load(PEN_FILE)[:n]
@@ -81,7 +81,8 @@ def bench_recognise(n: int) -> list[float]:
 
 def bench_predict(n: int) -> tuple[float, int]:
     """(seconds, lines printed) for one `digitpad predict` over `n` ink JSON files."""
-    from model import ink, pendigits
+    from model.datasets import pendigits
+    from model.inputs import ink
 
     samples = pendigits.load(PEN_FILE)[:n]
     with tempfile.TemporaryDirectory() as tmp:

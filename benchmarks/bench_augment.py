@@ -19,10 +19,10 @@ import time
 import common  # noqa: F401  (repo on sys.path, default data location)
 import numpy as np
 
-from model.augment import augment_batch
-from model.data import load_mnist
-from model.layout import Layout
-from model.train import accuracy, train
+from model.datasets.mnist import load_mnist
+from model.inputs.augment import augment_batch
+from model.net.layout import Layout
+from model.net.train import accuracy, train
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ weights misread is corrected: it becomes a labelled sample, and after every
 to the adapted weights only if `AdaptOutcome.improves` says so — exactly what
 Model → Learn from corrections does (`app.adapting.run_adapt`, the shipped
 replay set, the check set held out of it). Each digit is read as the
-correction stores it: the whole drawing through `model.ink.normalise`.
+correction stores it: the whole drawing through `model.inputs.ink.normalise`.
 
 Prints, per writer and in total: the misreads the writer saw with the shipped
 weights alone and with learning, the adaptations tried and switched to, and
@@ -32,11 +32,12 @@ import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from app.adapting import load_shipped_replay, run_adapt  # noqa: E402
 from app.recipes import model_of  # noqa: E402
-from model import ink, pendigits  # noqa: E402
-from model.ink import Ink  # noqa: E402
+from model.datasets import pendigits
+from model.inputs import ink  # noqa: E402
+from model.inputs.ink import Ink  # noqa: E402
+from model.net.weights import load_weights  # noqa: E402
+from model.personal.samples import SampleStore  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
-from model.samples import SampleStore  # noqa: E402
-from model.weights import load_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

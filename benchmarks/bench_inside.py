@@ -42,7 +42,8 @@ def ms(seconds: list[float]) -> str:
 
 def pen_inputs(n: int) -> list:
     """28x28 inputs of real pen digits (held-out writers) through the app's ink pipeline."""
-    from model import ink, pendigits
+    from model.datasets import pendigits
+    from model.inputs import ink
 
     samples = [s for s in pendigits.load(pendigits.find_pen_file()) if s.writer in pendigits.DEFAULT_HOLDOUT]
     return [ink.normalise(s.strokes) for s in samples[:n]]
@@ -52,8 +53,8 @@ def bench_window(opens: int, updates: int) -> None:
     import tkinter as tk
 
     from app.main_window import LIVE_INTERVAL_MS
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     t0 = time.perf_counter()
     from app import inside

@@ -271,7 +271,7 @@ def pen_scans(samples: Sequence, n: int, seed: int, lengths: tuple[int, int] = (
     A fraction `light_on_dark` of them is inverted (chalk on a board, a
     screenshot of white on black).
     """
-    from model import ink as ink_mod
+    from model.inputs import ink as ink_mod
 
     rng = np.random.default_rng(seed)
     out = []
@@ -350,7 +350,7 @@ def oracle_strings(recogniser, cases: Sequence[tuple]) -> float:
     For ink numbers ``(strokes, text, strokes per digit)``: the ceiling that
     the network's per-digit accuracy sets on the string accuracy.
     """
-    from model import ink
+    from model.inputs import ink
 
     digits = [d for _, _, parts in cases for d in parts]
     probs = recogniser.classify(np.stack([ink.normalise(d) for d in digits]))
@@ -363,7 +363,7 @@ def oracle_strings(recogniser, cases: Sequence[tuple]) -> float:
 
 def read_grey(recogniser):
     """A reader for grey uint8 pictures, through the same steps as an image file."""
-    from model import images
+    from model.inputs import images
 
     def read(grey: np.ndarray):
         return recogniser.read_ink_map(images.ink_map(grey.astype(np.float32) / 255.0))
@@ -386,7 +386,7 @@ def read_geometry(recogniser):
 
 def read_grey_geometry(recogniser):
     """The earlier image segmentation (geometry alone) for grey uint8 pictures."""
-    from model import images
+    from model.inputs import images
 
     def read(grey: np.ndarray):
         return recogniser.read_ink_map_by_geometry(images.ink_map(grey.astype(np.float32) / 255.0))
@@ -429,9 +429,9 @@ def live_times(model, cases: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print count/string accuracy and time per digit, new segmentation against the old, by spacing."""
-    from model import pendigits
+    from model.datasets import pendigits
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=str(ROOT / "weights"))

@@ -2,7 +2,7 @@
 
 Prints, for 784-100-10 and 784-300-10:
 - seconds per loss+gradient evaluation (median of a few), plain dense (every
-  pixel of every image) and on the ink blocks training uses (`model.blocks`:
+  pixel of every image) and on the ink blocks training uses (`model.net.blocks`:
   the zero pixels of each block of alike images left out), with the fraction
   of the dense products the blocks compute;
 - seconds for one ``X @ W`` of the same size, measured in the same run, and
@@ -13,7 +13,7 @@ Prints, for 784-100-10 and 784-300-10:
   architecture, data, L2 penalty (sklearn's alpha is our lambda) and
   iteration count: seconds per iteration of each, the ratio, and the test
   accuracy of each. scikit-learn runs twice: as it comes, and with SciPy's
-  BLAS held to one thread as `digitpad train` holds it (`model.blas`), to
+  BLAS held to one thread as `digitpad train` holds it (`model.net.blas`), to
   show how much of the difference that switch alone makes.
 
 Run: ``python benchmarks/bench_train.py [--iters 50] [--data DIR]``
@@ -35,12 +35,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import mlp  # noqa: E402
-from model.blas import one_thread, openblas, training_threads  # noqa: E402
-from model.blocks import density, ink_blocks  # noqa: E402
-from model.data import load_mnist  # noqa: E402
-from model.layout import Layout  # noqa: E402
-from model.train import SHARES, accuracy, train  # noqa: E402
+from model.datasets.mnist import load_mnist  # noqa: E402
+from model.net import mlp  # noqa: E402
+from model.net.blas import one_thread, openblas, training_threads  # noqa: E402
+from model.net.blocks import density, ink_blocks  # noqa: E402
+from model.net.layout import Layout  # noqa: E402
+from model.net.train import SHARES, accuracy, train  # noqa: E402
 
 
 def median_time(fn, repeat: int) -> float:

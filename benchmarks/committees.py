@@ -23,10 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import pendigits  # noqa: E402
+from model.datasets import pendigits  # noqa: E402
+from model.net.weights import Model, load_weights  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
 from model.validation import load_usps, pen_probabilities, read_scans  # noqa: E402
-from model.weights import Model, load_weights  # noqa: E402
 
 WRITERS = [25, 26, 27, 28, 29, 30]
 

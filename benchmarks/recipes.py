@@ -28,11 +28,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
-from model import images, ink, mlp, pendigits  # noqa: E402
-from model.data import load_mnist  # noqa: E402
-from model.deskew import deskew  # noqa: E402
-from model.ensemble import probabilities  # noqa: E402
+from model.datasets import pendigits
+from model.datasets.mnist import load_mnist  # noqa: E402
 from model.errors import DigitpadError  # noqa: E402
+from model.inputs import images, ink
+from model.inputs.deskew import deskew  # noqa: E402
+from model.net import mlp  # noqa: E402
+from model.net.ensemble import probabilities  # noqa: E402
 from model.training_run import TrainConfig, run_training  # noqa: E402
 from model.validation import as_scan, load_usps  # noqa: E402
 

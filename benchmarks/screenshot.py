@@ -25,9 +25,9 @@ def number_strokes(text: str, scale: float = 0.95, spacing: float = 125.0):
     """Strokes of pendigits samples side by side that the shipped model reads as `text`."""
     from gui_driver import as_drawn, shifted
 
-    from model import pendigits
+    from model.datasets import pendigits
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     rec = Recogniser(load_weights(ROOT / "weights"))
     pool: dict[int, list] = {}

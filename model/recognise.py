@@ -1,8 +1,8 @@
 """From an input (drawing, ink file, image file) to digits with probabilities.
 
 One `Recogniser` holds a loaded network and serves the pad, `digitpad
-predict` and the tests alike: inputs are split into digits (`model.segment`),
-each digit is normalised like MNIST (`model.ink` / `model.images`) and all of
+predict` and the tests alike: inputs are split into digits (`model.numbers.segment`),
+each digit is normalised like MNIST (`model.inputs.ink` / `model.inputs.images`) and all of
 them go through one forward pass together.
 """
 
@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from model import images, ink, mlp, segment, segment_image, segment_ink
-from model.ensemble import committee_proba
 from model.errors import NothingToRecognise
-from model.lattice import Alternative, Found
-from model.weights import Model
+from model.inputs import images, ink
+from model.net import mlp
+from model.net.ensemble import committee_proba
+from model.net.weights import Model
+from model.numbers import segment, segment_image, segment_ink
+from model.numbers.lattice import Alternative, Found
 
 CLOSE_CALL = 0.3
 """A runner-up reading scored within this many nats of the best (at least e^-0.3, 74%, as
@@ -145,14 +147,14 @@ class Recogniser:
         return Reading(digits, self.unsure_below, found.score, found.alternative)
 
     def read_strokes(self, strokes: Sequence[np.ndarray]) -> Reading:
-        """Split strokes into digits by recognition (`model.segment_ink`), with the runner-up reading."""
+        """Split strokes into digits by recognition (`model.numbers.segment_ink`), with the runner-up."""
         strokes = ink.as_strokes(strokes)
         if not strokes:
             raise NothingToRecognise("nothing to recognise: the drawing is empty")
         return self._found(segment_ink.read(strokes, self.classify, self._ink_cache))
 
     def read_strokes_by_geometry(self, strokes: Sequence[np.ndarray]) -> Reading:
-        """The earlier reading: strokes grouped by geometry alone (`model.segment.split_strokes`)."""
+        """The earlier reading: strokes grouped by geometry alone (`model.numbers.segment.split_strokes`)."""
         strokes = ink.as_strokes(strokes)
         if not strokes:
             raise NothingToRecognise("nothing to recognise: the drawing is empty")

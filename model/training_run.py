@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from model import train as _train
-from model.data import Split, find_data_dir, load_mnist, sha256_of
-from model.deskew import deskew
-from model.ensemble import committee_proba
+from model.datasets.mnist import Split, find_data_dir, load_mnist, sha256_of
 from model.errors import DigitpadError
-from model.layout import Layout
-from model.weights import PREPROCESSING_VERSION, save_committee, save_weights
+from model.inputs.deskew import deskew
+from model.net import train as _train
+from model.net.ensemble import committee_proba
+from model.net.layout import Layout
+from model.net.weights import PREPROCESSING_VERSION, save_committee, save_weights
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class MemberSpec:
     @classmethod
     def parse(cls, text: str) -> MemberSpec:
         """``HIDDEN[:deskew][:penN]``, e.g. ``500``, ``800:deskew``, ``300,100:deskew:pen6``."""
-        from model.layout import parse_hidden
+        from model.net.layout import parse_hidden
 
         parts = text.strip().split(":")
         try:
@@ -191,7 +191,7 @@ def run_training(
     pen_val = None
     holdout: list[int] = []
     if config.pen:
-        from model import pendigits
+        from model.datasets import pendigits
 
         pen_path = pendigits.find_pen_file(config.pen_dir, config.data_dir)
         samples = pendigits.load(pen_path)
@@ -232,7 +232,7 @@ def run_training(
     cancelled = False
     for stage, n_iter in enumerate(per_stage):
         if config.augment:
-            from model.augment import augment_batch
+            from model.inputs.augment import augment_batch
 
             rng = np.random.default_rng([config.seed, stage])
             copies = [augment_batch(X_base, rng) for _ in range(config.augment)]
@@ -364,7 +364,7 @@ def run_committee(
 
 def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
     """The member in `folder` if it finished training with exactly `cfg`'s settings and data, else None."""
-    from model.weights import load_weights
+    from model.net.weights import load_weights
 
     try:
         model = load_weights(folder)
@@ -381,7 +381,7 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
         "validation_images": cfg.validation or None,
     }
     if cfg.pen:
-        from model import pendigits
+        from model.datasets import pendigits
 
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
@@ -391,7 +391,7 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
     if got != want or meta.get("cancelled") or "completed_stages" in meta or model.members:
         return None
     if cfg.pen:
-        from model import pendigits
+        from model.datasets import pendigits
 
         pen_sha = sha256_of(pendigits.find_pen_file(cfg.pen_dir, cfg.data_dir))
         if meta.get("data", {}).get("pendigits", {}).get("sha256") != pen_sha:
@@ -424,7 +424,7 @@ def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> 
         Xv, yv = train.X[-config.validation :], train.y[-config.validation :]
         meta["validation_accuracy"] = float((committee_proba(networks, Xv).argmax(1) == yv).mean())
     if config.pen and "pen_holdout_writers" in first:
-        from model import pendigits
+        from model.datasets import pendigits
 
         meta["pen_holdout_writers"] = first["pen_holdout_writers"]
         samples = pendigits.load(pendigits.find_pen_file(config.pen_dir, config.data_dir))

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model import images, ink
+from model.datasets.pendigits import DEFAULT_HOLDOUT, PenSample
 from model.errors import DataError, DigitpadError
-from model.pendigits import DEFAULT_HOLDOUT, PenSample
+from model.inputs import images, ink
 from model.recognise import Recogniser
 
 USPS_ENV = "DIGITPAD_USPS_DATA"
@@ -39,7 +39,7 @@ def pen_probabilities(rec: Recogniser, samples: list[PenSample], scale: float = 
 
 def find_usps(path: str | os.PathLike | None = None) -> Path:
     """The USPS npz: `path`, else $DIGITPAD_USPS_DATA, else usps-train beside MNIST."""
-    from model.data import find_data_dir
+    from model.datasets.mnist import find_data_dir
 
     folder = Path(path or os.environ.get(USPS_ENV) or find_data_dir().resolve().parent / "usps-train")
     p = folder / "usps-train.npz" if folder.suffix != ".npz" else folder

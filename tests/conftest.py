@@ -22,7 +22,7 @@ WEIGHTS = ROOT / "weights"
 @pytest.fixture(scope="session")
 def mnist_test():
     """The 10,000 MNIST test images (float32 rows) and labels."""
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
 
     return load_mnist("test", MNIST)
 
@@ -30,7 +30,7 @@ def mnist_test():
 @pytest.fixture(scope="session")
 def mnist_train():
     """The 60,000 MNIST training images and labels."""
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
 
     return load_mnist("train", MNIST)
 
@@ -38,7 +38,7 @@ def mnist_train():
 @pytest.fixture(scope="session")
 def shipped():
     """The shipped model."""
-    from model.weights import load_weights
+    from model.net.weights import load_weights
 
     return load_weights(WEIGHTS)
 
@@ -61,7 +61,7 @@ def held_out(pen_samples):
 @pytest.fixture(scope="session")
 def pen_samples():
     """All 7,494 pendigits samples, in canvas coordinates."""
-    from model import pendigits
+    from model.datasets import pendigits
 
     return pendigits.load(PEN_FILE)
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from conftest import WEIGHTS, run_cli
 
-from model import ink, pendigits
-from model.augment import augment_batch
+from model.datasets import pendigits
+from model.inputs import ink
+from model.inputs.augment import augment_batch
 from model.recognise import Recogniser
 from model.validation import holdout_writers, pen_probabilities
 

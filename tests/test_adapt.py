@@ -1,4 +1,4 @@
-"""Adapting to a writer (model/adapt.py, `digitpad adapt`): real L-BFGS-B, real pen digits, real MNIST.
+"""Adapting to a writer (model/personal/adapt.py, digitpad adapt): real L-BFGS-B, real pen digits, real MNIST.
 
 The writer is pen validation writer 28 (never in the shipped model's
 training), the one the shipped weights read worst: 94% of their other digits.
@@ -16,10 +16,11 @@ import time
 import numpy as np
 import pytest
 
-from model import adapt, pendigits
-from model.ink import Ink
-from model.replay import Replay, load_replay, replay_path
-from model.samples import SampleStore
+from model.datasets import pendigits
+from model.datasets.replay import Replay, load_replay, replay_path
+from model.inputs.ink import Ink
+from model.personal import adapt
+from model.personal.samples import SampleStore
 from tests.conftest import MNIST, ROOT, WEIGHTS, run_cli
 
 WRITER = 28
@@ -56,8 +57,8 @@ def _env(home):
 
 
 def read_rest(weights_dir, rest) -> float:
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     rec = Recogniser(load_weights(weights_dir, use_cache=False))
     X, y = pendigits.render_samples(rest)
@@ -66,7 +67,7 @@ def read_rest(weights_dir, rest) -> float:
 
 @pytest.mark.slow
 def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
-    from model.data import sha256_of
+    from model.datasets.mnist import sha256_of
 
     folder, rest = writer
     home = tmp_path / "home"
@@ -82,7 +83,7 @@ def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
     shipped_acc = read_rest(WEIGHTS, rest)
     adapted = read_rest(out, rest)
     assert shipped_acc < SHIPPED_MISSES <= adapted, (shipped_acc, adapted)
-    from model.weights import load_weights
+    from model.net.weights import load_weights
 
     m = load_weights(out, use_cache=False)
     assert [n.deskew for n in m.networks] == [n.deskew for n in shipped.networks]
@@ -169,8 +170,8 @@ def _small_replay(n: int = 200) -> Replay:
 
 def test_any_depth_and_a_committee_cancel_returns_the_given_weights():
     rng = np.random.default_rng(0)
-    from model.layout import Layout
-    from model.mlp import init_thetas
+    from model.net.layout import Layout
+    from model.net.mlp import init_thetas
 
     deep = init_thetas(Layout.with_hidden([20, 12]), rng)
     shallow = init_thetas(Layout.with_hidden([16]), rng)
@@ -205,10 +206,10 @@ def test_lambda_matches_the_shipped_runs_ratio(shipped):
 
 def test_a_committee_with_a_deskewing_member_adapts_and_saves_in_its_own_shape(tmp_path):
     """Each member is adapted on the inputs it reads (deskewed or not) and saved back as a committee."""
-    from model.layout import Layout
-    from model.mlp import init_thetas
+    from model.net.layout import Layout
+    from model.net.mlp import init_thetas
+    from model.net.weights import load_weights, save_committee
     from model.recognise import Recogniser
-    from model.weights import load_weights, save_committee
 
     rng = np.random.default_rng(4)
     base_dir = save_committee(tmp_path / "base", [
@@ -240,7 +241,7 @@ def test_a_slip_of_label_is_left_out_but_a_habit_is_learned(shipped, pen_samples
     network to read that writer's other 2s as 3s. It is left out; writer 28's 9s that read as 7s
     (their habit: their other 9s look the same) are kept, and so is a made-up slip with too few
     other digits of its label to judge by."""
-    from model import pendigits
+    from model.datasets import pendigits
 
     taught30, _ = first_k([s for s in pen_samples if s.writer == 30], K)
     X, y = pendigits.render_samples(taught30)
@@ -253,7 +254,7 @@ def test_a_slip_of_label_is_left_out_but_a_habit_is_learned(shipped, pen_samples
     assert np.any((y28 == 9) & (read == 7))  # the habit is there ...
     assert len(adapt.doubtful_labels(shipped, X28, y28)) == 0  # ... and not doubted
     wrong = y28.copy()
-    from model.ensemble import committee_proba
+    from model.net.ensemble import committee_proba
 
     sure = committee_proba([(n.thetas, n.deskew) for n in shipped.networks], X28).max(axis=1) > 0.95
     two = int(np.flatnonzero((y28 == 2) & (read == 2) & sure)[0])

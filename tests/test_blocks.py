@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.optimize import check_grad
 
-from model import blas, mlp
-from model.blocks import dense_blocks, density, ink_blocks, ink_boxes
-from model.layout import Layout
+from model.net import blas, mlp
+from model.net.blocks import dense_blocks, density, ink_blocks, ink_boxes
+from model.net.layout import Layout
 
 
 def _rebuild(blocks, n_inputs):

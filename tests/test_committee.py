@@ -9,9 +9,9 @@ from conftest import MNIST
 
 from model.errors import WeightsError
 from model.evaluate import report
+from model.net.weights import is_weights_folder, load_weights
 from model.recognise import Recogniser
 from model.training_run import MemberSpec, TrainConfig, run_committee
-from model.weights import is_weights_folder, load_weights
 
 
 @pytest.fixture(scope="module")

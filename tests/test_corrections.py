@@ -6,7 +6,7 @@ from conftest import WEIGHTS
 
 from app.adapting import AdaptOutcome, split_replay
 from app.corrections import Corrector, strokes_in_box
-from model.samples import SampleStore
+from model.personal.samples import SampleStore
 
 
 def test_strokes_in_box_picks_the_digit_strokes():
@@ -21,8 +21,8 @@ def test_strokes_in_box_picks_the_digit_strokes():
 
 @pytest.fixture
 def reader():
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     return Recogniser(load_weights(WEIGHTS))
 
@@ -74,7 +74,7 @@ def test_learn_or_keep_rule(kw, switch):
 
 
 def test_check_rows_are_kept_out_of_the_replay():
-    from model.replay import Replay
+    from model.datasets.replay import Replay
 
     X = np.zeros((4000, 784), np.float32)
     X[:, 0] = np.arange(4000)  # every row unique

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import MNIST, PEN_FILE, run_cli
 
-from model import data
+from model.datasets import mnist
 from model.errors import DataError
 
 
@@ -33,7 +33,7 @@ def _copy_test_split(tmp_path, gunzip=False):
 
 
 def test_plain_uncompressed_idx_files_load(tmp_path, mnist_test):
-    split = data.load_mnist("test", _copy_test_split(tmp_path, gunzip=True))
+    split = mnist.load_mnist("test", _copy_test_split(tmp_path, gunzip=True))
     np.testing.assert_array_equal(split.y, mnist_test.y)
     np.testing.assert_array_equal(split.X, mnist_test.X)
 
@@ -76,18 +76,18 @@ def test_corrupt_copies_give_clear_errors(tmp_path, case, message):
     elif case == "missing":
         images.unlink()
     with pytest.raises(DataError) as err:
-        data.load_mnist("test", folder)
+        mnist.load_mnist("test", folder)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert str(folder) in str(err.value)
 
 
 def test_data_dir_order(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITPAD_DATA", str(tmp_path / "env"))
-    assert data.find_data_dir("explicit").name == "explicit"
-    assert data.find_data_dir(None) == tmp_path / "env"
+    assert mnist.find_data_dir("explicit").name == "explicit"
+    assert mnist.find_data_dir(None) == tmp_path / "env"
     monkeypatch.delenv("DIGITPAD_DATA")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert data.find_data_dir(None) == tmp_path / "cache" / "digitpad" / "mnist"
+    assert mnist.find_data_dir(None) == tmp_path / "cache" / "digitpad" / "mnist"
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def mnist_server(tmp_path):
     """A loopback HTTP server serving the real MNIST folder (plus one corrupt mirror)."""
     bad = tmp_path / "bad"
     bad.mkdir()
-    for name in data.KNOWN_SHA256:
+    for name in mnist.KNOWN_SHA256:
         (bad / name).write_bytes(b"not the real file")
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(MNIST.parent))
 
@@ -114,12 +114,12 @@ def mnist_server(tmp_path):
 def test_download_verifies_checksums_and_falls_back_to_next_mirror(tmp_path, mnist_server):
     dest = tmp_path / "dl"
     seen = []
-    data.download(dest, mirrors=(f"{mnist_server}/bad/", f"{mnist_server}/mnist/"),
+    mnist.download(dest, mirrors=(f"{mnist_server}/bad/", f"{mnist_server}/mnist/"),
                   progress=lambda name, done, total: seen.append(name))
-    for name, digest in data.KNOWN_SHA256.items():
-        assert data.sha256_of(dest / name) == digest
-    assert set(seen) == set(data.KNOWN_SHA256)
-    assert data.load_mnist("test", dest).X.shape == (10000, 784)
+    for name, digest in mnist.KNOWN_SHA256.items():
+        assert mnist.sha256_of(dest / name) == digest
+    assert set(seen) == set(mnist.KNOWN_SHA256)
+    assert mnist.load_mnist("test", dest).X.shape == (10000, 784)
     assert not list(dest.glob("*.part"))
 
 

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from model import images, ink, mlp
-from model.deskew import deskew, slant
-from model.layout import Layout
+from model.inputs import images, ink
+from model.inputs.deskew import deskew, slant
+from model.net import mlp
+from model.net.layout import Layout
+from model.net.weights import Model
 from model.recognise import Recogniser
-from model.weights import Model
 
 
 def slanted_one(lean: float) -> list[np.ndarray]:

@@ -1,7 +1,7 @@
 """Saving a drawing and opening it again gives the same result (no GUI involved).
 
-The app saves drawings either as ink JSON (`model.ink.save_ink`) or as a PNG
-picture (`model.ink.render_canvas`); opening the JSON replays the strokes and
+The app saves drawings either as ink JSON (`model.inputs.ink.save_ink`) or as a PNG
+picture (`model.inputs.ink.render_canvas`); opening the JSON replays the strokes and
 opening the PNG reads it as an image. Both must read as the drawing did.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import PEN_FILE
 
-from model import ink
+from model.inputs import ink
 
 pytestmark = pytest.mark.skipif(not PEN_FILE.is_file(), reason=f"needs {PEN_FILE}")
 

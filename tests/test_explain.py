@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import charts, explain, mlp, robustness
-from model.layout import Layout
+from model.net import mlp
+from model.net.layout import Layout
+from model.views import charts, explain, robustness
 
 
 @pytest.fixture(scope="module", params=[(20,), (12, 7)], ids=["one-hidden", "two-hidden"])

@@ -131,8 +131,8 @@ def inputs(tmp_path_factory) -> list[Path]:
     """MNIST test digits as PNG (one also as JPEG) and pen-written digits as ink JSON files."""
     from PIL import Image
 
-    from model import pendigits
-    from model.data import load_mnist
+    from model.datasets import pendigits
+    from model.datasets.mnist import load_mnist
 
     folder = tmp_path_factory.mktemp("inputs")
     paths: list[Path] = []
@@ -402,8 +402,8 @@ def _steady_sample(recogniser, pen_samples):
 @needs_pen
 def test_frozen_app_recognises_a_drawn_digit(exe, xvfb, tmp_path, pen_samples):
     """The window opens, a pen digit dragged with xdotool is read as from source, Ctrl+Q exits 0."""
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     app = start_frozen_app(exe, xvfb, tmp_path / "home")
     try:
@@ -450,10 +450,10 @@ def test_frozen_inside_window(onedir_exe, xvfb, tmp_path):
 @needs_pen
 def test_adapt_with_the_shipped_replay_set_and_no_data_folder(onedir_exe, tmp_path):
     """`digitpad adapt` in the bundle: the replay set ships inside it, no data set is needed."""
-    from model import pendigits
-    from model.ink import Ink
-    from model.replay import load_replay, replay_path
-    from model.samples import SampleStore
+    from model.datasets import pendigits
+    from model.datasets.replay import load_replay, replay_path
+    from model.inputs.ink import Ink
+    from model.personal.samples import SampleStore
 
     store = SampleStore(tmp_path / "taught")
     seen: dict[int, int] = {}

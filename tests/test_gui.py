@@ -20,7 +20,7 @@ import pytest
 from conftest import MNIST, PEN_FILE
 from gui_driver import App, Xvfb, as_drawn, missing_tools, shifted, wait_for
 
-from model.weights import load_weights
+from model.net.weights import load_weights
 
 pytestmark = [
     pytest.mark.gui,
@@ -171,7 +171,7 @@ def test_three_digit_number_and_screenshot(app, samples, recogniser, tmp_path):
 
 
 def test_open_image_through_file_dialog(app, samples, recogniser, tmp_path):
-    from model import ink
+    from model.inputs import ink
 
     strokes = number_strokes(recogniser, samples, "468")
     png = tmp_path / "number.png"

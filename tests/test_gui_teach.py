@@ -33,13 +33,13 @@ def xvfb():
 
 
 def _ink(p):
-    from model.ink import Ink
+    from model.inputs.ink import Ink
 
     return Ink(strokes=[st.tolist() for st in p.strokes], width=560, height=320, pen_width=12)
 
 
 def _store_samples(home, pen_samples, writer=26, per_digit=1):
-    from model.samples import SampleStore, samples_dir
+    from model.personal.samples import SampleStore, samples_dir
 
     store = SampleStore(samples_dir(home))
     for d in range(10):
@@ -89,8 +89,8 @@ def test_retrain_recipes_and_comparison(xvfb, tmp_path, pen_samples):
 
 @pytest.fixture(scope="module")
 def recogniser():
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     return Recogniser(load_weights(WEIGHTS))
 
@@ -133,7 +133,7 @@ def _misread(pen_samples, recogniser, n):
 
 
 def _samples_on_disk(home):
-    from model.samples import SampleStore, samples_dir
+    from model.personal.samples import SampleStore, samples_dir
 
     samples, warnings = SampleStore(samples_dir(home)).load()
     assert not warnings
@@ -354,7 +354,7 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_sa
         st = app.wait_state(lambda s: s["samples_dialog"]["groups"].get("6") == 2,
                             what="the relabelled sample")
         assert "0" not in st["samples_dialog"]["groups"]
-        from model.samples import load_sample
+        from model.personal.samples import load_sample
 
         assert load_sample(home / "samples" / chosen).label == "6"
         app.key("Escape", wid=win)

@@ -14,8 +14,9 @@ import pytest
 from conftest import USPS_FILE, bench_numbers
 from PIL import Image
 
-from model import images, ink, segment
 from model.errors import InputError, NothingToRecognise
+from model.inputs import images, ink
+from model.numbers import segment
 
 bench = bench_numbers()
 

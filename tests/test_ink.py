@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from model import ink, pendigits
+from model.datasets import pendigits
 from model.errors import NothingToRecognise
+from model.inputs import ink
 from model.recognise import Recogniser
 
 

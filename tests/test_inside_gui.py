@@ -85,8 +85,8 @@ def digits(pen_samples):
     """Two pen digits, a 7 and a 0, that the shipped model reads right through the app's pipeline."""
     from gui_driver import as_drawn
 
+    from model.net.weights import load_weights
     from model.recognise import Recogniser
-    from model.weights import load_weights
 
     rec = Recogniser(load_weights(Path(__file__).resolve().parent.parent / "weights"))
     found = {}
@@ -310,10 +310,10 @@ def test_deeper_network_in_process(xvfb, tmp_path, monkeypatch, mnist_test):
     import tkinter as tk
 
     from app.inside import TABS, InsideWindow
-    from model import mlp
-    from model.layout import Layout
+    from model.net import mlp
+    from model.net.layout import Layout
+    from model.net.weights import Model
     from model.recognise import Recogniser
-    from model.weights import Model
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     layout = Layout.with_hidden([30, 12])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import PEN_FILE
 
-from model import lzw
+from model.datasets import lzw
 
 PEN = PEN_FILE.parent
 

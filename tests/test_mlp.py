@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.optimize import check_grad
 
-from model import mlp
-from model.layout import Layout, layout_from_shapes, parse_hidden
+from model.net import mlp
+from model.net.layout import Layout, layout_from_shapes, parse_hidden
 
 
 def test_gradient_matches_central_differences_two_hidden_layers():

@@ -7,7 +7,7 @@ from functools import partial
 import pytest
 from conftest import MNIST, PEN_FILE, run_cli
 
-from model import data, pendigits
+from model.datasets import mnist, pendigits
 from model.errors import DataError
 
 Z_FILE = PEN_FILE.parent / "pendigits-orig.tra.Z"
@@ -23,7 +23,7 @@ def mirror(tmp_path):
     raw = Z_FILE.read_bytes()
     (root / "bad" / Z_FILE.name).write_bytes(raw[: len(raw) // 2])  # a valid stream, cut short
     (root / "mnist").mkdir()
-    for name in data.KNOWN_SHA256:
+    for name in mnist.KNOWN_SHA256:
         (root / "mnist" / name).symlink_to(MNIST / name)
     (root / "both").mkdir()
     for f in [*(root / "mnist").iterdir(), root / "good" / Z_FILE.name]:
@@ -59,7 +59,7 @@ def test_a_correct_file_is_kept_and_a_wrong_one_replaced(tmp_path, mirror):
     target = folder / "pendigits-orig.tra"
     target.write_bytes(PEN_FILE.read_bytes()[:-10])  # damaged: fetched again
     pendigits.download(folder, mirrors=(f"{mirror}/good/",))
-    assert data.sha256_of(target) == pendigits.SHA256
+    assert mnist.sha256_of(target) == pendigits.SHA256
     before = target.stat().st_mtime_ns
     pendigits.download(folder, mirrors=(f"{mirror}/bad/",))  # correct already: no fetch at all
     assert target.stat().st_mtime_ns == before
@@ -90,7 +90,7 @@ def test_cli_downloads_both_beside_each_other(tmp_path, mirror):
     assert r.returncode == 0, r.stderr
     assert "MNIST ready" in r.stdout and "Pen digits ready" in r.stdout
     pen = tmp_path / "dl" / "pendigits-train" / "pendigits-orig.tra"
-    assert data.sha256_of(pen) == pendigits.SHA256
+    assert mnist.sha256_of(pen) == pendigits.SHA256
     assert pendigits.find_pen_file(None, str(dest)) == pen
 
 

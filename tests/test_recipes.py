@@ -7,8 +7,8 @@ import pytest
 from conftest import MNIST, PEN_FILE, WEIGHTS
 
 from app import recipes
-from model.ink import Ink
-from model.samples import SampleStore
+from model.inputs.ink import Ink
+from model.personal.samples import SampleStore
 
 
 def test_full_recipe_is_the_shipped_run():

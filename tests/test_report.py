@@ -15,7 +15,7 @@ import pytest
 from conftest import MNIST, PEN_FILE, WEIGHTS, run_cli
 from PIL import Image
 
-from model.report import history_of
+from model.views.report import history_of
 
 PNGS = ("units.png", "confusion.png", "misreads.png", "robustness.png")
 
@@ -70,8 +70,8 @@ def test_report_accuracy_is_evaluates(shipped_report):
 
 
 def test_report_robustness_curves(shipped_report, shipped, mnist_test):
-    from model import robustness
     from model.recognise import Recogniser
+    from model.views import robustness
 
     _, rep = shipped_report
     curves = rep["robustness"]
@@ -153,16 +153,16 @@ def test_short_training_records_history_and_report_draws_it(tmp_path):
         assert img.width >= 800 and img.height >= 600
         arr = np.asarray(img.convert("RGB"), dtype=np.int16)
     # The cost line is drawn in the first series colour.
-    from model.charts import PALETTE
+    from model.views.charts import PALETTE
 
     assert np.all(arr == PALETTE[0], axis=-1).sum() > 200
 
 
 def meta_cost(weights: Path, limit: int, lam: float) -> float:
     """The regularised cost of the saved weights on the first `limit` MNIST training images."""
-    from model import mlp
-    from model.data import load_mnist
-    from model.weights import load_weights
+    from model.datasets.mnist import load_mnist
+    from model.net import mlp
+    from model.net.weights import load_weights
 
     train = load_mnist("train", MNIST)
     thetas = load_weights(weights, use_cache=False).thetas

@@ -1,4 +1,4 @@
-"""The samples store (model/samples.py) and safe JSON reading, with real files on disk.
+"""The samples store (model/personal/samples.py) and safe JSON reading, with real files on disk.
 
 Bad inputs must give one line naming the file, never a traceback, and never
 cost a sample that was already stored.
@@ -11,11 +11,11 @@ import json
 import numpy as np
 import pytest
 
-from model import samples
 from model.errors import InputError, WeightsError
 from model.fileio import read_json
-from model.ink import Ink, load_ink
-from model.samples import SampleStore, count_digits, training_arrays
+from model.inputs.ink import Ink, load_ink
+from model.personal import samples
+from model.personal.samples import SampleStore, count_digits, training_arrays
 from tests.conftest import run_cli
 
 NESTED = "[" * 100_000 + "]" * 100_000
@@ -160,7 +160,7 @@ def test_read_json_nested_and_weights_meta(tmp_path):
         read_json(p)
     import shutil
 
-    from model.weights import load_weights
+    from model.net.weights import load_weights
     from tests.conftest import WEIGHTS
 
     w = tmp_path / "w"

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from conftest import bench_numbers
 
-from model import ink, segment
+from model.inputs import ink
+from model.numbers import segment
 
 bench = bench_numbers()
 

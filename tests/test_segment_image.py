@@ -1,4 +1,4 @@
-"""Scanned rows whose digits touch or overlap: the cuts `model.segment_cuts` proposes and reads.
+"""Scanned rows whose digits touch or overlap: the cuts `model.numbers.segment_cuts` proposes and reads.
 
 Rows are built from real USPS digits (usps-train) by `benchmarks/bench_numbers.py`
 with the ink of neighbouring digits overlapping by a few pixels (4-5% of the
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from conftest import USPS_FILE, bench_numbers
 
-from model import images, segment_cuts, segment_image
+from model.inputs import images
+from model.numbers import segment_cuts, segment_image
 
 bench = bench_numbers()
 

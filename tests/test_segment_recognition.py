@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from conftest import bench_numbers, run_cli
 
-from model import ink, segment_ink
+from model.inputs import ink
+from model.numbers import segment_ink
 
 bench = bench_numbers()
 

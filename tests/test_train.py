@@ -5,9 +5,9 @@ import threading
 import numpy as np
 import pytest
 
-from model import mlp
-from model.layout import Layout
-from model.train import accuracy, train
+from model.net import mlp
+from model.net.layout import Layout
+from model.net.train import accuracy, train
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from model import mlp
 from model.errors import WeightsError
-from model.layout import Layout
-from model.weights import load_weights, save_weights
+from model.net import mlp
+from model.net.layout import Layout
+from model.net.weights import load_weights, save_weights
 
 
 def _thetas(layout, seed=0):

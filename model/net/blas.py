@@ -9,7 +9,7 @@ measured on the 2-core development machine:
   the pool, each of those tiny calls wakes and synchronises the threads:
   20 ms per iteration of the optimizer's own work against 5 ms without, and
   the pool's threads then keep spinning on the core NumPy needs next.
-- The loss and gradient (`model.mlp.cost_and_grad_blocks`) run as shares of
+- The loss and gradient (`model.net.mlp.cost_and_grad_blocks`) run as shares of
   row blocks on our own threads, each calling NumPy's BLAS single-threaded;
   that keeps both cores busy through the elementwise work too, which NumPy
   does on one core. The evaluation took about 80 ms instead of 93-124 ms for

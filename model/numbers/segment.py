@@ -1,6 +1,6 @@
 """Split a drawing or an image into digits, left to right, by geometry alone.
 
-The app reads by recognition (`model.segment_ink`, `model.segment_image`),
+The app reads by recognition (`model.numbers.segment_ink`, `model.numbers.segment_image`),
 which borrows this module's pieces (`split_mask` without its cuts, the
 resampling and box helpers) and falls back to `split_strokes` for a drawing
 of very many strokes; `Recogniser.read_strokes_by_geometry` and
@@ -24,7 +24,7 @@ Strokes (`split_strokes`):
    cutting them would cost more than it gains.
 4. a stray dot far from everything (a full stop, a tap of the pen) is dropped.
 
-Images (`split_image`): the ink map is binarised (`model.images.binarise`,
+Images (`split_image`): the ink map is binarised (`model.inputs.images.binarise`,
 with hysteresis so faint joins hold), specks are dropped, connected
 components are grouped by the same rules as strokes (parts of a broken digit
 that overlap horizontally or nearly touch are merged), components much wider
@@ -44,7 +44,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from model import images
+from model.inputs import images
 
 Box = tuple[float, float, float, float]
 
@@ -430,7 +430,7 @@ def _cut_piece_once(p: Piece, typical: float, wide: float) -> tuple[Piece, Piece
 def split_mask(mask: np.ndarray, cut: bool = True) -> list[Piece]:
     """The digits of a binarised ink mask as `Piece`s, left to right.
 
-    With `cut` False, wide pieces are left whole (for `model.segment_image`,
+    With `cut` False, wide pieces are left whole (for `model.numbers.segment_image`,
     which proposes its own cuts and lets the network choose).
     """
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))

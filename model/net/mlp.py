@@ -11,7 +11,7 @@ is the cross-entropy summed over the 10 sigmoid outputs plus
 serves both training (keeping activations for backpropagation) and prediction.
 
 Left out on purpose: other activations, softmax, mini-batches, momentum;
-L-BFGS-B on the full batch does the optimisation (see `model.train`).
+L-BFGS-B on the full batch does the optimisation (see `model.net.train`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from functools import partial
 
 import numpy as np
 
-from model.blocks import Block, dense_blocks
-from model.layout import Layout
+from model.net.blocks import Block, dense_blocks
+from model.net.layout import Layout
 
 DTYPE = np.float32
 """Dtype of the matrix products: float32 halves memory and doubles BLAS speed;
@@ -83,7 +83,7 @@ def forward(
     first, and the pre-sigmoid output (for a numerically safe cost).
     Computes in `dtype` (float64 for the gradient check). `first_weights`
     stands in for the first layer's weights ``thetas[0][:, 1:]``: a training
-    block passes only the columns its inputs keep (`model.blocks`).
+    block passes only the columns its inputs keep (`model.net.blocks`).
     """
     thetas = [np.asarray(t, dtype=dtype) for t in thetas]
     a = np.asarray(X, dtype=dtype)
@@ -137,13 +137,13 @@ def cost_and_grad_blocks(
 ) -> tuple[float, list[np.ndarray]]:
     """`cost_and_grad` over a training set already cut into `Block`s.
 
-    A block that keeps only some input columns (`model.blocks.ink_blocks`)
+    A block that keeps only some input columns (`model.net.blocks.ink_blocks`)
     multiplies by, and takes the first layer's gradient for, only those
     columns: the others are zero in every one of its rows. Works in float64
     when the blocks do, else in `DTYPE`.
 
     With a thread `pool`, the blocks are dealt into `shares` shares summed in
-    parallel (NumPy and BLAS release the GIL; see `model.blas`). The shares'
+    parallel (NumPy and BLAS release the GIL; see `model.net.blas`). The shares'
     sums are added in a fixed order, so the result does not depend on timing.
     """
     if not blocks:

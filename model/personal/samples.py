@@ -1,6 +1,6 @@
 """The user's taught samples: one labelled ink JSON file per sample, kept in a folder.
 
-A sample file is the ink file format (`model.ink`) plus ``"label"`` — a
+A sample file is the ink file format (`model.inputs.ink`) plus ``"label"`` — a
 string of digits, one per digit in the drawing ("7", or "2026" for a written
 number) — and ``"created"`` (ISO 8601 time, UTC), optionally ``"source"``
 ("teach", "correction", "import", ...). The folder is ``$DIGITPAD_HOME/samples``
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model import ink as inkmod
 from model.errors import DigitpadError, InputError
 from model.fileio import atomic_write_text, read_json, user_data_dir
-from model.ink import Ink
+from model.inputs import ink as inkmod
+from model.inputs.ink import Ink
 
 SAMPLES = "samples"
 SUFFIX = ".json"
@@ -302,7 +302,7 @@ def split_digits(strokes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
     The one place samples call the segmenter (being rewritten in issue 10),
     so that swapping it is one edit.
     """
-    from model import segment
+    from model.numbers import segment
 
     return segment.split_strokes(strokes)
 

@@ -8,8 +8,8 @@ This is the classic "deskewing" step for classifiers that do not learn
 shift- or shear-invariance themselves.
 
 `deskew` is the one function used for every input a deskewing network
-sees: pad and ink files (after `model.ink.normalise`), scans (after
-`model.images.to_mnist`) and the training images (after augmentation), so
+sees: pad and ink files (after `model.inputs.ink.normalise`), scans (after
+`model.inputs.images.to_mnist`) and the training images (after augmentation), so
 what the network meets in use is what it was trained on. It works on a
 batch at once (one `map_coordinates` call per chunk, no loop over images or
 pixels). Left out: rotation (a slant of handwriting is a shear, not a turn)

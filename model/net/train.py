@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-from model import mlp
-from model.blas import training_threads
-from model.blocks import ink_blocks
-from model.layout import Layout
+from model.net import mlp
+from model.net.blas import training_threads
+from model.net.blocks import ink_blocks
+from model.net.layout import Layout
 
 SHARES = 8
 """Each loss+gradient is summed in this many shares of the ink blocks, run on
@@ -84,17 +84,17 @@ def train(
     (soft targets, e.g. another network's outputs) instead of labels.
     `anchor` regularises towards those Thetas instead of towards zero
     (lambda/(2m)·Σ(W - anchor)², biases excluded), for fine-tuning that should
-    stay near a trained network (`model.adapt`).
+    stay near a trained network (`model.personal.adapt`).
 
-    The data is cut once into ink blocks (`model.blocks`) and each loss and
+    The data is cut once into ink blocks (`model.net.blocks`) and each loss and
     gradient is summed over them in `SHARES` shares on up to one thread per
     core, with both BLAS libraries held to one thread meanwhile
-    (`model.blas`).
+    (`model.net.blas`).
     """
     if X.shape[1] != layout.sizes[0]:
         raise ValueError(f"X has {X.shape[1]} columns, layout {layout} expects {layout.sizes[0]}")
     # The data is fixed for the whole run: cut it once into blocks that skip
-    # the pixels their rows never use (see model.blocks).
+    # the pixels their rows never use (see model.net.blocks).
     y = np.asarray(y)
     Y = y.astype(mlp.DTYPE) if y.ndim == 2 else mlp.one_hot(y, layout.sizes[-1])
     blocks = ink_blocks(np.asarray(X, dtype=mlp.DTYPE), Y)

@@ -3,10 +3,10 @@
 The recipe (issue 11), per network:
 
 - start from the current weights and fine-tune *all* layers with the
-  project's own L-BFGS-B trainer (`model.train.train`, warm-started);
+  project's own L-BFGS-B trainer (`model.net.train.train`, warm-started);
 - train on the user's digits plus `copies` distorted copies of each
-  (`model.augment.augment_batch`: affine + elastic + stroke width), mixed
-  with the shipped replay set (`model.replay`: MNIST and pen digits) so that
+  (`model.inputs.augment.augment_batch`: affine + elastic + stroke width), mixed
+  with the shipped replay set (`model.datasets.replay`: MNIST and pen digits) so that
   the network keeps reading everybody else's digits;
 - scale lambda so that lambda/m equals the shipped run's (``lambda`` and
   ``training_images`` in its model.json);
@@ -15,7 +15,7 @@ The recipe (issue 11), per network:
 Two changes to the issue's prototype, measured by benchmarks/bench_adapt.py
 (validation writers 25-30) and reported in README: the weight penalty pulls
 towards the *given* weights instead of towards zero (the ``anchor`` of
-`model.train.train`), and the replay rows are trained towards the given
+`model.net.train.train`), and the replay rows are trained towards the given
 network's own outputs rather than their labels (so it keeps what it said about
 them, soft "don't care" probabilities included). Teaching 5 of each digit:
 with plain decay and labels (10 copies, 30 iterations) MNIST test fell from
@@ -32,14 +32,14 @@ iterations and all 4,000 rows, in about half the time (README has the table).
 
 `adapt` also estimates, fairly, how well the adapted network reads the
 user's digits: folds by round (the k-th sample of each label is in round k,
-`model.samples.training_arrays`), each fold read by a network adapted on the
+`model.personal.samples.training_arrays`), each fold read by a network adapted on the
 other folds. Reading the samples it trained on would say ~100% and mean
 nothing. A committee (a list of networks) is adapted member by member with
 `adapt_network` and read by averaging the members' probabilities.
 
 Left out: the MNIST test figure (the caller computes it with
 `model.evaluate`, so that no test data is needed to adapt), and saving (the
-caller passes `adapted_meta` to `model.weights.save_weights`, which is atomic).
+caller passes `adapted_meta` to `model.net.weights.save_weights`, which is atomic).
 """
 
 from __future__ import annotations
@@ -53,13 +53,13 @@ from pathlib import Path
 
 import numpy as np
 
-from model import mlp
-from model import train as _train
-from model.augment import Distortion, augment_batch
-from model.deskew import deskew
-from model.ensemble import Network, committee_proba
-from model.layout import layout_from_shapes
-from model.replay import Replay
+from model.datasets.replay import Replay
+from model.inputs.augment import Distortion, augment_batch
+from model.inputs.deskew import deskew
+from model.net import mlp
+from model.net import train as _train
+from model.net.ensemble import Network, committee_proba
+from model.net.layout import layout_from_shapes
 
 COPIES = 20
 """Distorted copies of each user digit added to the training set."""
@@ -381,7 +381,7 @@ def adapt(
 
 
 def _theta_sums(folder: Path | None) -> dict[str, str]:
-    from model.data import sha256_of
+    from model.datasets.mnist import sha256_of
 
     if folder is None:
         return {}
@@ -441,7 +441,7 @@ def adapted_meta(base_meta: dict | None, base_source: Path | None, result: Adapt
 def save_adapted(folder: str | Path, base, result: AdaptResult, meta: dict) -> Path:
     """Write adapted weights atomically: one network, or a committee shaped like `base` (a `Model`),
     each member keeping its folder name and whether it deskews."""
-    from model.weights import save_committee, save_weights
+    from model.net.weights import save_committee, save_weights
 
     if getattr(base, "members", None):
         members = []

@@ -1,6 +1,6 @@
 """Why the network answered what it did: hidden activations, push and evidence maps.
 
-All three come from one run of `model.mlp.forward` (``keep=True``), the
+All three come from one run of `model.net.mlp.forward` (``keep=True``), the
 forward pass of training and prediction, and one backward pass through the
 same activations:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import mlp
+from model.net import mlp
 
 
 @dataclass

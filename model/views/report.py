@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model import charts, explain, robustness
 from model.errors import DigitpadError
 from model.fileio import atomic_write_bytes, atomic_write_text
+from model.views import charts, explain, robustness
 
 if TYPE_CHECKING:
     from model.recognise import Recogniser
@@ -63,7 +63,7 @@ def labelled_sets(data_dir: str | os.PathLike | None = None,
     Loading happens only when a loader is called. More sets (a user's own
     samples) are added by appending ``(name, loader)`` entries.
     """
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
 
     def mnist() -> tuple[np.ndarray, np.ndarray]:
         split = load_mnist("test", data_dir)
@@ -78,7 +78,7 @@ def labelled_sets(data_dir: str | os.PathLike | None = None,
 
 def pen_loader(data_dir=None, pen_dir=None) -> Loader | None:
     """A loader for the held-out pen writers rendered through the ink pipeline, or None if no file."""
-    from model import pendigits
+    from model.datasets import pendigits
 
     try:
         path = pendigits.find_pen_file(str(pen_dir) if pen_dir else None, str(data_dir) if data_dir else None)
@@ -114,7 +114,7 @@ def data_key(X: np.ndarray, y: np.ndarray) -> str:
 
 def cache_dir() -> Path:
     """Where the window and the report keep computed results (inside the user cache)."""
-    from model.data import user_cache_dir
+    from model.datasets.mnist import user_cache_dir
 
     return user_cache_dir() / "inside"
 
@@ -241,7 +241,7 @@ def compute_confusion(recogniser: Recogniser, name: str, loader: Loader,
 
 def robustness_sets(data_dir=None, pen_dir=None) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """The fixed samples the robustness curves use: 1,000 MNIST test digits and pen writers 25-30."""
-    from model.data import load_mnist
+    from model.datasets.mnist import load_mnist
 
     test = load_mnist("test", data_dir)
     X, y = robustness.mnist_sample(test.X, test.y)
@@ -562,7 +562,7 @@ def explain_input(recogniser: Recogniser, image: np.ndarray, network: int = 0) -
     (0: the first), fed the input as that network reads it (slant-normalised
     when it deskews), which is returned as ``"seen"``.
     """
-    from model.deskew import deskew
+    from model.inputs.deskew import deskew
 
     nets = recogniser.model.networks
     net = nets[min(max(network, 0), len(nets) - 1)]

@@ -48,7 +48,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from model.errors import InputError, NothingToRecognise
-from model.ink import BOX, CENTRE, SIZE, centre_of_mass
+from model.inputs.ink import BOX, CENTRE, SIZE, centre_of_mass
 
 MAX_PIXELS = 40_000_000
 """Images with more pixels than this are refused (a decompression-bomb guard).

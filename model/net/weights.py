@@ -12,7 +12,7 @@ A committee is a folder whose ``model.json`` names member folders inside it
 (``"committee": ["member1", "member2"]``), each an ordinary weights folder;
 its answer is the average of its members' probabilities. A member's
 ``model.json`` may say ``"deskew": true``: that network sees every input
-slant-normalised first (`model.deskew`).
+slant-normalised first (`model.inputs.deskew`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 
 from model.errors import WeightsError
 from model.fileio import atomic_write_bytes, read_json
-from model.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
+from model.net.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
 
 META_FILE = "model.json"
 PREPROCESSING_VERSION = 1
@@ -103,7 +103,7 @@ def _load_theta(path: Path) -> np.ndarray:
 
 def _cache_path(paths: list[Path]) -> Path | None:
     """Where a parsed binary copy of these Theta files is cached (keyed by path, size, mtime)."""
-    from model.data import user_cache_dir
+    from model.datasets.mnist import user_cache_dir
 
     try:
         key = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths)

@@ -1,7 +1,7 @@
 """Split an image into digits by recognition, in two passes.
 
 A first reading cuts only wide components, at their lightest columns
-(below). The image is also read by `model.segment_cuts`, whose lattice of
+(below). The image is also read by `model.numbers.segment_cuts`, whose lattice of
 seam-like cuts separates digits that touch or overlap (a 1 pressed against
 a 0) but cuts some wide lone digits (a flat 2 with a long tail). The first
 reading stands when the network is sure of each of its digits (at least
@@ -11,7 +11,7 @@ otherwise the lattice's reading is the answer.
 The first reading:
 
 1. **Pieces.** The ink map is binarised and its connected components are
-   grouped as in `model.segment.split_mask` (specks dropped; parts of a
+   grouped as in `model.numbers.segment.split_mask` (specks dropped; parts of a
    broken digit, such as a 5 whose bar stands apart, merged), without its
    geometric cuts.
 2. **Atoms.** A piece wider than `CUTTABLE` x the writing's height is cut
@@ -20,7 +20,7 @@ The first reading:
    top-to-bottom path through the fewest ink pixels near its column.
 3. **Candidates.** Runs of 1-4 neighbouring atoms, left to right, no wider
    than two digits; each is cropped (its own pixels only) and brought to
-   MNIST's form (`model.images.to_mnist`), and all go through the network in
+   MNIST's form (`model.inputs.images.to_mnist`), and all go through the network in
    one batch. A candidate costs ``-log P(its best digit)`` plus priors: a
    constant per digit, too small or too wide against the writing's height,
    a gap between its pieces; cutting a piece costs more the more ink the cut
@@ -40,9 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import images, segment, segment_cuts
-from model.lattice import Classify, Found, best_alternative, nll
-from model.segment_cuts import (
+from model.inputs import images
+from model.numbers import segment, segment_cuts
+from model.numbers.lattice import Classify, Found, best_alternative, nll
+from model.numbers.segment_cuts import (
     CUT_COST,
     DIGIT_COST,
     GAP_COST,
@@ -66,7 +67,7 @@ MAX_RUN = 4
 MAX_CUTS = 6
 """At most this many candidate cuts per piece."""
 MAX_ATOMS = 200
-"""More atoms than this: the geometric split (`model.segment.split_image`) is used as it is."""
+"""More atoms than this: the geometric split (`model.numbers.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
 CUTTABLE = 1.0
@@ -75,7 +76,7 @@ WIDEST = 1.6
 """No candidate digit is wider than this many times the writing's height."""
 
 # The priors on a candidate digit (size, width, joined pieces, too narrow for its digit) are the cut
-# lattice's (`model.segment_cuts`); only what a cut through ink costs differs.
+# lattice's (`model.numbers.segment_cuts`); only what a cut through ink costs differs.
 CUT_INK = 1.0
 """Cost per stroke width of ink a cut crosses (``CUT_COST`` for any cut, as in the lattice)."""
 THIN = 1.5

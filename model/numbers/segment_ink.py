@@ -11,7 +11,7 @@ stroke order is the main hint; geometry adds the rest:
 2. **Candidates.** Runs of 1-4 consecutive atoms no wider than a digit could
    be; and a run plus one *later* atom that lies over it (a 7 crossed, or a
    4 finished, after the next digit was written).
-3. **Scores.** All candidates are normalised (`model.ink.normalise`) and
+3. **Scores.** All candidates are normalised (`model.inputs.ink.normalise`) and
    classified in one batch (`Cache` keeps them between re-readings while a
    person writes). A candidate costs ``-log P(its best digit)`` plus
    priors: too small against the writing's height, wider than a digit,
@@ -24,7 +24,7 @@ stroke order is the main hint; geometry adds the rest:
    The digits come out left to right, with the runner-up reading.
 
 A drawing of more than `MAX_ATOMS` atoms (a scribble, a page) is grouped by
-geometry alone (`model.segment.split_strokes`). Left out: slant, digits
+geometry alone (`model.numbers.segment.split_strokes`). Left out: slant, digits
 written right to left within a number, and a language model of numbers.
 """
 
@@ -37,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from model import ink, segment
-from model.lattice import Classify, Found, best_alternative, nll
+from model.inputs import ink
+from model.numbers import segment
+from model.numbers.lattice import Classify, Found, best_alternative, nll
 
 MAX_ATOMS = 120
 """More atoms than this are grouped by geometry alone."""

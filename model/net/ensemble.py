@@ -1,7 +1,7 @@
 """A committee's answer: the mean of its networks' normalised probabilities.
 
 Each network is a list of Thetas plus whether it reads deskewed inputs
-(`model.deskew`); the batch is deskewed once and shared by every network
+(`model.inputs.deskew`); the batch is deskewed once and shared by every network
 that wants it. One network alone is a committee of one, so the app, the
 trainer's measurements and the benchmarks all score through `committee_proba`.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model import mlp
-from model.deskew import deskew
+from model.inputs.deskew import deskew
+from model.net import mlp
 
 Network = tuple[Sequence[np.ndarray], bool]
 """(Thetas, deskew) of one network."""

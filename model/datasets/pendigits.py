@@ -2,9 +2,9 @@
 
 Parsed into `PenSample`s with y flipped to screen orientation (y down) and
 scaled into the app's default canvas, so they can be replayed through the
-very ink pipeline the pad uses (`model.ink.normalise`), for validation (by
+very ink pipeline the pad uses (`model.inputs.ink.normalise`), for validation (by
 writer) and as extra training data. `download` fetches the file as UCI serves
-it (LZW-compressed, decoded by `model.lzw`) into the user cache, beside MNIST.
+it (LZW-compressed, decoded by `model.datasets.lzw`) into the user cache, beside MNIST.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model import ink
 from model.errors import DataError
+from model.inputs import ink
 
 FILE_NAME = "pendigits-orig.tra"
 TABLET = 500.0
@@ -43,7 +43,7 @@ class PenSample:
 
 def find_pen_file(pen_dir: str | None = None, mnist_dir: str | None = None) -> Path:
     """`pen_dir`, else $DIGITPAD_PEN_DATA, else ``pendigits-train`` beside the MNIST folder."""
-    from model.data import find_data_dir
+    from model.datasets.mnist import find_data_dir
 
     if pen_dir:
         folder = Path(pen_dir)
@@ -72,7 +72,7 @@ def default_pen_dir(mnist_dir: str | os.PathLike | None = None) -> Path:
     That is where `find_pen_file` looks when neither ``--pen-data`` nor $DIGITPAD_PEN_DATA is
     given and MNIST is in the same place (by default both are in the user cache).
     """
-    from model.data import default_mnist_dir
+    from model.datasets.mnist import default_mnist_dir
 
     return Path(mnist_dir or default_mnist_dir()).resolve().parent / "pendigits-train"
 
@@ -90,7 +90,7 @@ def download(
     existing correct file is kept. `progress(name, bytes_done, bytes_total)` follows the
     compressed download. Returns the path of the decompressed file.
     """
-    from model.data import sha256_of
+    from model.datasets.mnist import sha256_of
     from model.fileio import atomic_write_bytes
 
     folder = Path(dest) if dest else default_pen_dir()
@@ -121,8 +121,8 @@ def _fetch_z(url: str, progress, timeout: float) -> bytes:
     import hashlib
     import urllib.request
 
-    from model import lzw
-    from model.data import _ssl_context
+    from model.datasets import lzw
+    from model.datasets.mnist import _ssl_context
 
     context = _ssl_context() if url.startswith("https:") else None
     chunks, done = [], 0
@@ -237,7 +237,7 @@ def render_training_set(samples: list[PenSample], seed: int = 0,
     """Each sample `copies` times (default: once per thickness), all but the first jittered.
 
     Copy k is drawn at ``thicknesses[k % len(thicknesses)]``. The renderings go
-    through `model.ink.normalise`, the function the pad uses.
+    through `model.inputs.ink.normalise`, the function the pad uses.
     """
     rng = np.random.default_rng([seed, 7])
     n_copies = len(thicknesses) if copies is None else int(copies)

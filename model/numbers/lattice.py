@@ -1,6 +1,6 @@
 """The best and second-best reading of a drawing or an image, from scored candidate digits.
 
-Segmentation by recognition (`model.segment_ink`, `model.segment_image`)
+Segmentation by recognition (`model.numbers.segment_ink`, `model.numbers.segment_image`)
 proposes candidate digits (a run of strokes, a piece of an image), asks the
 network for each candidate's probabilities in one batch, adds simple priors
 (size, shape, gaps) and searches for the cheapest way to cover the whole

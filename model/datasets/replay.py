@@ -1,6 +1,6 @@
 """The replay set: a few thousand training digits shipped with the app, for adapting offline.
 
-Adapting the network to one person's samples (`model.adapt`) mixes them with
+Adapting the network to one person's samples (`model.personal.adapt`) mixes them with
 this set so that the network keeps reading everybody else's digits. It ships
 as ``assets/replay.npz`` (uint8, compressed, ~1 MiB) and holds
 
@@ -9,14 +9,14 @@ as ``assets/replay.npz`` (uint8, compressed, ~1 MiB) and holds
   validation images and stay out of anything the app trains on);
 - 1,000 pen-written digits, 100 of each digit, drawn with a fixed seed from
   pendigits writers 1-24 (writers 25-30 are the pen validation writers),
-  rendered through the app's own ink pipeline (`model.pendigits`,
-  `model.ink.normalise`).
+  rendered through the app's own ink pipeline (`model.datasets.pendigits`,
+  `model.inputs.ink.normalise`).
 
 The file records where each row came from (source, index, writer) and a
 JSON provenance string (source files and their SHA-256, how rows were
 chosen, the command). Build it again with::
 
-    python -m model.replay --build [--data ../shared/data/mnist] [--pen-data DIR]
+    python -m model.datasets.replay --build [--data ../shared/data/mnist] [--pen-data DIR]
 
 Left out: the strokes of the pen digits (only their 28x28 renderings ship).
 """
@@ -80,7 +80,7 @@ def replay_path(resource_dir: str | os.PathLike) -> Path:
 
 def load_replay(path: str | os.PathLike) -> Replay:
     """Read a replay set; `DataError` naming the file if it is missing or not one."""
-    from model.data import sha256_of
+    from model.datasets.mnist import sha256_of
 
     path = Path(path)
     try:
@@ -114,8 +114,8 @@ def _stratified(y: np.ndarray, per_digit: int, rng: np.random.Generator) -> np.n
 def build(out: str | os.PathLike, mnist_dir: str | None = None, pen_file: str | None = None,
           seed: int = SEED) -> Path:
     """Draw the replay set from MNIST and pendigits and write it (atomically) to `out`."""
-    from model import pendigits
-    from model.data import find_data_dir, load_mnist, sha256_of
+    from model.datasets import pendigits
+    from model.datasets.mnist import find_data_dir, load_mnist, sha256_of
     from model.fileio import atomic_write_bytes
 
     rng = np.random.default_rng(seed)
@@ -135,7 +135,7 @@ def build(out: str | os.PathLike, mnist_dir: str | None = None, pen_file: str | 
     index = np.concatenate([mi, pen_index]).astype(np.int32)
     writer = np.concatenate([np.zeros(len(mi), np.int8), [s.writer for s in chosen]]).astype(np.int8)
     provenance = {
-        "what": "replay set for adapting to a user's handwriting (model/adapt.py)",
+        "what": "replay set for adapting to a user's handwriting (model/personal/adapt.py)",
         "mnist": {
             "folder": str(find_data_dir(mnist_dir)),
             "sha256": train.sha256,
@@ -147,11 +147,12 @@ def build(out: str | os.PathLike, mnist_dir: str | None = None, pen_file: str | 
             "sha256": sha256_of(pen_path),
             "chosen": f"{N_PEN_PER_DIGIT} per digit, uniformly without replacement from writers "
                       f"{PEN_WRITERS[0]}-{PEN_WRITERS[-1]} (writers 25-30 are validation), rendered by "
-                      "model.pendigits.render_samples (model.ink.normalise, default thickness)",
+                      "model.datasets.pendigits.render_samples "
+                      "(model.inputs.ink.normalise, default thickness)",
         },
         "seed": seed,
         "rows": {"mnist": int(len(mi)), "pen": int(len(chosen))},
-        "command": "python -m model.replay --build",
+        "command": "python -m model.datasets.replay --build",
         "index": "'index' holds the MNIST training index or the pendigits sample number (file order)",
     }
     arrays = {"X": X8, "y": y, "source": source, "index": index, "writer": writer,
@@ -175,8 +176,8 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m model.replay --build``: make ``assets/replay.npz`` again."""
-    p = argparse.ArgumentParser(prog="python -m model.replay", description=__doc__.splitlines()[0])
+    """``python -m model.datasets.replay --build``: make ``assets/replay.npz`` again."""
+    p = argparse.ArgumentParser(prog="python -m model.datasets.replay", description=__doc__.splitlines()[0])
     p.add_argument("--build", action="store_true", help="build the replay set")
     p.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
     p.add_argument("--pen-data", help="pendigits folder or file (default: beside the MNIST folder)")

@@ -1,10 +1,10 @@
 """Cut touching and overlapping digits in an image apart: a lattice of seam-like cuts, scored by the network.
 
-`model.segment_image` asks for this reading when its own (straight cuts at
+`model.numbers.segment_image` asks for this reading when its own (straight cuts at
 the lightest columns of wide pieces) is unsure of a digit.
 
 1. **Pieces.** The ink map is binarised and its connected components are
-   grouped as in `model.segment.split_mask` (specks dropped; parts of a
+   grouped as in `model.numbers.segment.split_mask` (specks dropped; parts of a
    broken digit, such as a 5 whose bar stands apart, merged), without its
    geometric cuts.
 2. **Cuts.** In a piece wider than `CUTTABLE` x the writing's height, cuts
@@ -22,7 +22,7 @@ the lightest columns of wide pieces) is unsure of a digit.
 3. **Candidates.** The ink between two nodes (the cuts must not cross; at
    most `MAX_PIECES` pieces, no wider than `WIDEST` heights unless a whole
    piece) is a candidate digit; each is cropped (its own pixels only),
-   brought to MNIST's form (`model.images.to_mnist`), and all go through
+   brought to MNIST's form (`model.inputs.images.to_mnist`), and all go through
    the network in one batch. A candidate costs ``-log P(its best digit)``
    plus priors: a constant per digit, too small or too wide against the
    writing's height, too narrow for its digit, a gap between its pieces;
@@ -45,15 +45,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import images, segment
-from model.lattice import Classify, Found, best_alternative, nll
+from model.inputs import images
+from model.numbers import segment
+from model.numbers.lattice import Classify, Found, best_alternative, nll
 
 MAX_PIECES = 3
 """A candidate digit spans at most this many pieces."""
 MAX_NEXT = 20
 """A candidate digit starts at a cut and ends at one of the next this many cuts."""
 MAX_NODES = 250
-"""More cuts than this: the geometric split (`model.segment.split_image`) is used as it is."""
+"""More cuts than this: the geometric split (`model.numbers.segment.split_image`) is used as it is."""
 KEEP = 4
 """Readings kept per position."""
 CUTTABLE = 0.5
@@ -119,7 +120,7 @@ class _Node:
     piece: int  # the piece cut, or (between pieces) the piece that starts here
     path: np.ndarray | None  # the cut's column per row of the piece's mask; None: between pieces
     cross: float  # stroke widths of ink the cut goes through (0 between pieces)
-    line: int = -1  # the two ends of a joining line (`model.segment`'s ligature) share a number
+    line: int = -1  # the two ends of a joining line (`model.numbers.segment`'s ligature) share a number
 
 
 def _least_paths(weight: np.ndarray, centres: np.ndarray, band: int, typical: float) -> np.ndarray:
@@ -444,7 +445,7 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
 
 
 def by_geometry(ink: np.ndarray, classify: Classify) -> Found:
-    """The ink map's pieces grouped and cut by geometry alone (`model.segment.split_image`), read
+    """The ink map's pieces grouped and cut by geometry alone (`model.numbers.segment.split_image`), read
     as they are: the fallback when there are too many cuts to search."""
     found = segment.split_image(ink)
     crops = [images.to_mnist(c) for c, _ in found]
