@@ -7,7 +7,11 @@ Measures, and prints (no assertions):
    ``DIGITPAD_DEBUG_STATE`` file then); median of a few runs;
 2. ink to probabilities for one digit: ``Recogniser.read_strokes`` on real
    pen-written digits (pendigits), median and 95th percentile;
-3. ``digitpad predict`` on 1,000 ink JSON files in one call (process included).
+3. ``digitpad predict`` on 1,000 ink JSON files in one call (process included);
+4. a scan to digits: ``Recogniser.read_ink_map`` (paper and ink found, the
+   number split by recognition in both passes, the committee) on USPS digits
+   rendered as 96x96 scans, and on rows of 6 touching USPS digits as
+   `benchmarks/bench_numbers.py` makes them; median and 95th percentile.
 
 Run from the repository root: ``python benchmarks/bench_app.py [--runs 5]``.
 Needs Xvfb and xdotool for (1); (2) and (3) run anywhere.
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 SHARED = Path(os.environ.get("DIGITPAD_SHARED", ROOT.parent / "shared" / "data"))
+USPS_FILE = Path(os.environ.get("DIGITPAD_USPS_DATA", SHARED / "usps-train")) / "usps-train.npz"
 PEN_FILE = Path(os.environ.get("DIGITPAD_PEN_DATA", SHARED / "pendigits-train")) / "pendigits-orig.tra"
 
 
@@ -101,6 +106,43 @@ def bench_predict(n: int) -> tuple[float, int]:
         return seconds, len(r.stdout.splitlines())
 
 
+def bench_scans(n: int, rows: int) -> tuple[list[float], list[float]]:
+    """Seconds for read_ink_map on `n` single USPS scans and on `rows` rows of 6 touching ones."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_numbers
+
+    from model.inputs import images
+    from model.net.weights import load_weights
+    from model.recognise import Recogniser
+    from model.validation import as_scan
+
+    rec = Recogniser(load_weights(ROOT / "weights"))
+    X, y = bench_numbers.load_usps(USPS_FILE)
+    singles = [as_scan(img) for img in X[:n]]
+    rng = np.random.default_rng(0)
+    lines = [bench_numbers.usps_row(X, y, rng, 6, gap=(0.0, 0.0))[0].astype(np.float32) / 255.0
+             for _ in range(rows)]
+
+    def timed(greys: list) -> list[float]:
+        for g in greys[:5]:  # warm up
+            rec.read_ink_map(images.ink_map(g))
+        out = []
+        for g in greys:
+            t = time.perf_counter()
+            rec.read_ink_map(images.ink_map(g))
+            out.append(time.perf_counter() - t)
+        return out
+
+    return timed(singles), timed(lines)
+
+
+def _p95(times: list[float]) -> float:
+    times = sorted(times)
+    return times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+
+
 def _ms(x: float) -> str:
     return f"{1000 * x:.1f} ms"
 
@@ -111,6 +153,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=5, help="start-up runs (5)")
     p.add_argument("--digits", type=int, default=2000, help="pen digits to recognise (2000)")
     p.add_argument("--files", type=int, default=1000, help="ink files for predict (1000)")
+    p.add_argument("--scans", type=int, default=300, help="single USPS scans to read (300)")
+    p.add_argument("--rows", type=int, default=50, help="rows of 6 touching USPS scans to read (50)")
     args = p.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f}")
@@ -120,14 +164,19 @@ def main() -> None:
         print(f"start to window ready      median {_ms(statistics.median(starts))}  "
               f"(min {_ms(min(starts))}, max {_ms(max(starts))}, {len(starts)} runs)")
 
-    times = sorted(bench_recognise(args.digits))
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    print(f"ink to probabilities       median {_ms(statistics.median(times))}  p95 {_ms(p95)}  "
+    times = bench_recognise(args.digits)
+    print(f"ink to probabilities       median {_ms(statistics.median(times))}  p95 {_ms(_p95(times))}  "
           f"({len(times)} pendigits samples, one digit each)")
 
     seconds, lines = bench_predict(args.files)
     print(f"digitpad predict           {seconds:.2f} s for {args.files} ink JSON files in one call "
           f"({_ms(seconds / max(1, args.files))} per file incl. start-up; {lines} results)")
+
+    singles, rows = bench_scans(args.scans, args.rows)
+    print(f"scan to digits, one digit  median {_ms(statistics.median(singles))}  p95 {_ms(_p95(singles))}  "
+          f"({len(singles)} USPS digits as 96x96 scans)")
+    print(f"scan to digits, 6 touching median {_ms(statistics.median(rows))}  p95 {_ms(_p95(rows))}  "
+          f"({len(rows)} rows of 6 USPS digits, ink boxes touching)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import numpy as np
 from model.errors import NothingToRecognise
 from model.inputs import images, ink
 from model.net import mlp
+from model.net.blas import one_thread
 from model.net.ensemble import committee_proba
 from model.net.weights import Model
 from model.numbers import segment, segment_image, segment_ink
@@ -125,9 +126,11 @@ class Recogniser:
         """Probabilities (n, 10) for 28x28 images (n, 28, 28) or rows (n, 784).
 
         A committee's answer is the mean of its members' probabilities; a member
-        that was trained on deskewed images sees the batch deskewed.
+        that was trained on deskewed images sees the batch deskewed. NumPy's BLAS is held to
+        one thread meanwhile (`model.net.blas`: small batches, robust on a busy machine).
         """
-        return committee_proba(self._networks, batch)
+        with one_thread("numpy"):
+            return committee_proba(self._networks, batch)
 
     def _reading(self, crops: Sequence[np.ndarray], boxes: Sequence[Box]) -> Reading:
         if not crops:

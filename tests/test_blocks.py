@@ -120,3 +120,42 @@ def test_training_threads_hold_both_blas_libraries_to_one_thread_and_restore_the
     with pytest.raises(RuntimeError), blas.training_threads():
         raise RuntimeError("training failed")
     assert [c.get() for c in controls] == before
+
+
+def test_holds_from_two_threads_overlap_and_the_last_one_out_restores_the_count():
+    """The window's recognitions and a training worker hold NumPy's BLAS at once, in any order."""
+    import threading
+
+    control = blas.openblas("numpy")
+    before = control.get()
+    assert before > 1, "needs a multi-threaded OpenBLAS to tell 1 from the default"
+    entered, release_a, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():  # enters first, leaves while the main thread still holds
+        with blas.training_threads() as threads:
+            seen["threads"] = threads
+            entered.set()
+            release_a.wait(10)
+        seen["after_worker"] = control.get()
+        a_out.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert entered.wait(10)
+    with blas.one_thread("numpy") as count:
+        assert count == before  # the count before any hold, not the 1 the worker set
+        release_a.set()
+        assert a_out.wait(10)
+        assert control.get() == 1  # the worker has left; this hold keeps one thread
+    t.join(10)
+    assert seen == {"threads": before, "after_worker": 1}
+    assert control.get() == before
+
+
+def test_recognising_leaves_the_blas_thread_count_as_it_was(recogniser):
+    control = blas.openblas("numpy")
+    before = control.get()
+    probs = recogniser.classify(np.zeros((3, 28, 28), dtype=np.float32))
+    assert probs.shape == (3, 10)
+    assert control.get() == before

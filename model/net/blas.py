@@ -20,8 +20,16 @@ measured on the 2-core development machine:
 loss and gradient should use: as many as NumPy's BLAS had (one per core, or
 what ``OPENBLAS_NUM_THREADS`` says), or 1 when NumPy's BLAS could not be set.
 The libraries are found among those loaded into the process (Linux) or in
-the wheels' library folders (elsewhere, and in a PyInstaller bundle). The
-setting is process-wide: run one training at a time.
+the wheels' library folders (elsewhere, and in a PyInstaller bundle).
+
+Recognition holds NumPy's BLAS to one thread too (`model.recognise`): its
+batches are a few to a few hundred candidate digits, and a second BLAS thread
+that has to wait for a core busy with anything else (the window, a training
+run, another program) made a batch of 15 four to six times slower, measured
+on the 2-core machine under load. The setting is process-wide, so holds
+are counted: the first hold saves the thread count and sets 1, the last one
+to leave restores it, whichever threads (the window's, a training worker's)
+take and leave them.
 
 Left out: other BLAS vendors (MKL, Accelerate) and OpenMP builds, which are
 left as they are.
@@ -30,7 +38,9 @@ left as they are.
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -70,6 +80,7 @@ class ThreadControl:
     set: Callable[[int], None]
 
 
+@functools.cache
 def openblas(package: str) -> ThreadControl | None:
     """The OpenBLAS that `package` ("numpy" or "scipy") loaded, or None if not found.
 
@@ -100,19 +111,34 @@ def openblas(package: str) -> ThreadControl | None:
     return None
 
 
+_holds_lock = threading.Lock()
+_holds: dict[str, int] = {}
+_saved: dict[str, int] = {}
+
+
 @contextmanager
 def one_thread(package: str) -> Iterator[int]:
-    """Hold `package`'s OpenBLAS to one thread; yield its count before (0 if not found)."""
+    """Hold `package`'s OpenBLAS to one thread; yield its count before any hold (0 if not found).
+
+    Holds from several threads overlap safely: the count is restored when the last one leaves.
+    """
     control = openblas(package)
     if control is None:
         yield 0
         return
-    before = int(control.get())
-    control.set(1)
+    with _holds_lock:
+        if not _holds.get(package):
+            _saved[package] = int(control.get())
+            control.set(1)
+        _holds[package] = _holds.get(package, 0) + 1
+        before = _saved[package]
     try:
         yield before
     finally:
-        control.set(before)
+        with _holds_lock:
+            _holds[package] -= 1
+            if not _holds[package]:
+                control.set(_saved.pop(package))
 
 
 @contextmanager
