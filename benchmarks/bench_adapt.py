@@ -11,7 +11,8 @@ estimate (the extra fold adaptations the dialog shows before/after from). "cpu s
 is the process's CPU time over all threads for the one adaptation: on a
 shared machine it says more than the wall-clock time.
 
-Run: ``python benchmarks/bench_adapt.py [--k 1,3,5] [--copies 10] [--iters 30]``
+Run: ``python benchmarks/bench_adapt.py [--k 1,3,5] [--copies 40] [--iters 60] [--replay-rows 2000]
+[--replay-copies 1] [--layers output|all]`` (defaults: the recipe of `model.personal.adapt`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def main() -> None:
     p.add_argument("--writers", default="25,26,27,28,29,30")
     p.add_argument("--copies", type=int, default=adapt.COPIES)
     p.add_argument("--iters", type=int, default=adapt.ITERS)
+    p.add_argument("--replay-rows", type=int, default=adapt.REPLAY_ROWS,
+                   help="replay rows mixed in (spread evenly; default: all of them)")
+    p.add_argument("--replay-copies", type=int, default=adapt.REPLAY_COPIES,
+                   help="distorted copies of each replay row")
+    p.add_argument("--layers", choices=("output", "all"), default=adapt.LAYERS,
+                   help="fine-tune the output layer only, or every layer")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-estimate", action="store_true", help="skip the fair-estimate folds")
     p.add_argument("--validation", action="store_true",
@@ -63,6 +70,7 @@ def main() -> None:
                    help="the issue's prototype recipe: decay towards zero and replay labels (keep=False)")
     args = p.parse_args()
 
+    recipe = {"replay_rows": args.replay_rows, "replay_copies": args.replay_copies, "layers": args.layers}
     model = load_weights(args.weights)
     thetas = model  # one network or a committee: adapt and predict take the Model as it is
     replay = load_replay(replay_path(ROOT))
@@ -75,7 +83,9 @@ def main() -> None:
     writers = [int(w) for w in args.writers.split(",")]
     shipped_test = float(np.mean(adapt.predict(model, test.X) == test.y))
     print(f"weights {args.weights} ({model.describe()}); MNIST test {shipped_test:.4f}; "
-          f"replay {len(replay)} rows; copies {args.copies}; iterations {args.iters}; seed {args.seed}; "
+          f"replay {len(replay.take(args.replay_rows))} rows + {args.replay_copies} copies of each; "
+          f"layers {args.layers}; "
+          f"copies {args.copies}; iterations {args.iters}; seed {args.seed}; "
           f"{'plain recipe' if args.plain else 'anchored + replay distilled'}")
     print(f"{'K':>2} {'writer':>6} {'taught':>6} {'other':>5} {'shipped':>8} {'adapted':>8} {'err cut':>8} "
           f"{'MNIST':>7} {'adapt s':>8} {'cpu s':>6} {'+est s':>7} {'est before/after':>17}")
@@ -92,14 +102,14 @@ def main() -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             res = adapt.adapt(thetas, Xt, yt.astype(np.int64), replay=replay, seed=args.seed,
                               base_meta=model.meta, iters=args.iters, copies=args.copies, estimate=False,
-                              keep=not args.plain)
+                              keep=not args.plain, **recipe)
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             est_secs, est = float("nan"), ""
             if not args.no_estimate and k >= 2:
                 t1 = time.perf_counter()
                 e = adapt.adapt(thetas, Xt, yt.astype(np.int64), replay=replay, seed=args.seed,
                                 groups=groups, base_meta=model.meta, iters=args.iters, copies=args.copies,
-                                keep=not args.plain)
+                                keep=not args.plain, **recipe)
                 est_secs = time.perf_counter() - t1
                 est = f"{e.before:.3f}/{e.after:.3f}"
             after = float(np.mean(adapt.predict(res.networks, Xr) == yr))

@@ -27,8 +27,9 @@ WRITER = 28
 K = 5
 SHIPPED_MISSES = 0.965
 """Floor on the writer's other digits: the shipped committee reads 95.0% of them, adapted 98.0%."""
-MNIST_FLOOR = 0.985
-"""MNIST test after adapting to one writer (shipped: 99.20%; adapted: see bench_adapt, ~99.0%)."""
+MNIST_FLOOR = 0.988
+"""MNIST test after adapting to this writer: issue 11's floor (shipped: 99.20%; adapted: 98.95% in
+bench_adapt, where the full-layer recipe gave 98.52%)."""
 
 
 def first_k(samples, k):
@@ -88,7 +89,7 @@ def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
     m = load_weights(out, use_cache=False)
     assert [n.deskew for n in m.networks] == [n.deskew for n in shipped.networks]
     test_acc = float(np.mean(adapt.predict(m, mnist_test.X) == mnist_test.y))
-    assert test_acc >= MNIST_FLOOR
+    assert test_acc >= MNIST_FLOOR, test_acc
     meta = m.meta
     assert meta["test_accuracy"] == pytest.approx(test_acc, abs=1e-4)
     assert meta["adapt"]["n_samples"] == 10 * K and meta["adapt"]["samples_accuracy_after"] is not None
@@ -233,7 +234,36 @@ def test_a_committee_with_a_deskewing_member_adapts_and_saves_in_its_own_shape(t
     slanted = base.networks[1].thetas
     on_deskewed = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=True)
     on_raw = adapt.adapt_network(slanted, X, y, replay=replay, iters=2, copies=0, deskewed=False)
-    assert not np.allclose(on_deskewed.thetas[0], on_raw.thetas[0])
+    assert not np.allclose(on_deskewed.thetas[-1], on_raw.thetas[-1])
+
+
+def test_only_the_output_layer_is_tuned_unless_asked_and_replay_copies_are_distilled():
+    """The default fine-tunes the last layer on the given hidden layers' outputs (they come back as
+    given); layers="all" moves every layer. Each replay row gets `replay_copies` distorted copies,
+    whose targets are the given network's outputs on them."""
+    from model.net import mlp
+    from model.net.layout import Layout
+
+    rng = np.random.default_rng(5)
+    deep = init = mlp.init_thetas(Layout.with_hidden([20, 12]), rng)
+    replay = _small_replay(40)
+    X, y = replay.X[:10], replay.y[:10]
+    out = adapt.adapt_network(deep, X, y, replay=replay, iters=3, copies=1)
+    assert adapt.LAYERS == "output"
+    assert all(np.array_equal(a, b) for a, b in zip(out.thetas[:-1], init[:-1], strict=True))
+    assert not np.allclose(out.thetas[-1], init[-1])
+    every = adapt.adapt_network(deep, X, y, replay=replay, iters=3, copies=1, layers="all")
+    assert not any(np.allclose(a, b) for a, b in zip(every.thetas, init, strict=True))
+    with pytest.raises(ValueError, match="layers"):
+        adapt.adapt_network(deep, X, y, replay=replay, iters=1, layers="hidden")
+
+    Xt, Yt = adapt.training_set(X, y, replay, 2, np.random.default_rng(0), teacher=deep, replay_copies=3)
+    assert len(Xt) == len(Yt) == 10 * 3 + 40 * 4
+    copies = Xt[30 + 40:]
+    assert not np.allclose(copies[:40], replay.X)  # distorted, not repeated
+    np.testing.assert_allclose(Yt[30:], mlp.predict_proba(deep, Xt[30:]), atol=1e-6)
+    _, labels = adapt.training_set(X, y, replay, 0, np.random.default_rng(0), replay_copies=1)
+    np.testing.assert_array_equal(labels[10:].argmax(1), np.tile(replay.y, 2))
 
 
 def test_a_slip_of_label_is_left_out_but_a_habit_is_learned(shipped, pen_samples):
