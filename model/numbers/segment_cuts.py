@@ -15,10 +15,13 @@ the lightest columns of wide pieces) is unsure of a digit.
    seam where two strokes touch is cheaper than a stroke's core). Down the
    middle of a row's run of ink `FUSED` stroke widths long (two upright
    strokes lying side by side, as a 1 pressed against its neighbour) a cut
-   pays only `FUSED_WEIGHT`. The cheapest paths that cross at most
-   `MAX_CROSS` stroke widths and split the ink differently are kept, up to
-   `CUTS_PER_HEIGHT` per height of width; they may cross each other (they
-   are alternatives). Each cut and each gap between pieces is a node.
+   pays only `FUSED_WEIGHT`. The paths that cross at most `MAX_CROSS`
+   stroke widths and split the ink differently are kept, up to
+   `CUTS_PER_HEIGHT` per height of width: first those lighter than the
+   paths from the neighbouring start columns (the seam between two fused
+   1s is one, even when many light paths through a thin neighbour are
+   cheaper), cheapest first, then the rest; they may cross each other
+   (they are alternatives). Each cut and each gap between pieces is a node.
 3. **Candidates.** The ink between two nodes (the cuts must not cross; at
    most `MAX_PIECES` pieces, no wider than `WIDEST` heights unless a whole
    piece) is a candidate digit; each is cropped (its own pixels only),
@@ -27,7 +30,10 @@ the lightest columns of wide pieces) is unsure of a digit.
    plus priors: a constant per digit, too small or too wide against the
    writing's height, too narrow for its digit, a gap between its pieces;
    a 1 cut out of a piece costs more the less straight it is (a piece of
-   a curve), and less if it is straight and full height. A digit beginning
+   a curve), and less if it is straight and full height. A candidate that
+   still reads as the same digit with such a 1 cut off one of its ends
+   costs `STRIP` more (the 1 is ink its reading does not need: a 1 pressed
+   into its neighbour, as 12 read as one wide 2). A digit beginning
    at a cut costs more the more ink the cut crosses (less than ``THIN``
    stroke widths is a bonus).
 4. **Search.** Dynamic programming over the nodes left to right keeps the
@@ -111,6 +117,9 @@ per stroke width more."""
 ONE_COST = 8.0
 ONE_BONUS = 0.4
 ONE_TALL = 0.85
+STRIP = 1.0
+"""A candidate that is read as the same digit with a straight, full-height 1 cut off one of its ends
+(the 1 is extra ink the reading does not need: a 1 pressed into its neighbour) costs this much more."""
 
 
 @dataclass
@@ -177,6 +186,9 @@ def _seams(mask: np.ndarray, weight: np.ndarray, typical: float,
     least = max(4.0, SLIVER * typical * width)
     ok = (crossed <= MAX_CROSS) & (left_ink >= least) & (int(mask.sum()) - left_ink >= least)
     order = np.flatnonzero(ok)[np.argsort(crossed[ok], kind="stable")]
+    padded = np.concatenate(([np.inf], crossed, [np.inf]))
+    local = (crossed <= padded[:-2]) & (crossed <= padded[2:])  # lighter than the neighbouring starts' paths
+    order = np.concatenate([order[local[order]], order[~local[order]]])
     budget = max(1, int(np.ceil(CUTS_PER_HEIGHT * w / typical)))
     kept: list[int] = []
     for i in order:
@@ -325,6 +337,27 @@ def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
     return cost
 
 
+def _strips(spans: list[tuple[int, int]], probs: np.ndarray, shape: _Shape) -> np.ndarray:
+    """1 for each candidate that reads as the same digit (not a 1) with a straight, full-height 1
+    cut off its left or right end (a candidate ending at an inner node that is such a 1, the rest
+    another candidate of the same digit), else 0."""
+    best = probs.argmax(axis=1)
+    one = shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
+    index = {ij: k for k, ij in enumerate(spans)}
+    out = np.zeros(len(spans))
+    for k, (i, j) in enumerate(spans):
+        if best[k] == 1:
+            continue
+        for m in range(i + 1, j):
+            a, b = index.get((i, m)), index.get((m, j))
+            if a is None or b is None:
+                continue
+            if (one[a] and best[b] == best[k]) or (one[b] and best[a] == best[k]):
+                out[k] = 1.0
+                break
+    return out
+
+
 def _boundary(nodes: list[_Node]) -> np.ndarray:
     """Cost of a digit beginning at each node: a cut through a piece costs more the more ink it crosses."""
     return np.array([CUT_COST + CUT_INK * (v.cross - THIN) if v.path is not None else 0.0 for v in nodes])
@@ -394,9 +427,10 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
     skip = np.zeros(len(spans) + len(joins), dtype=bool)
     skip[len(spans):] = True  # a joining line left out of both digits: its two cuts cost nothing
     line = np.array([-boundary[i] - boundary[j] for i, j in joins])
+    cost = _cost(probs, shape) + STRIP * _strips(spans, probs, shape)
     return Lattice(nodes, typical, spans + joins, unions + [_region(pieces, *(nodes[i] for i in ij))
                                                             for ij in joins],
-                   crops, probs, shape, np.concatenate([_cost(probs, shape), line]), boundary, skip)
+                   crops, probs, shape, np.concatenate([cost, line]), boundary, skip)
 
 
 def search(lat: Lattice) -> list[tuple[float, list[int]]]:

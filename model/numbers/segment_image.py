@@ -5,8 +5,9 @@ A first reading cuts only wide components, at their lightest columns
 seam-like cuts separates digits that touch or overlap (a 1 pressed against
 a 0) but cuts some wide lone digits (a flat 2 with a long tail). The first
 reading stands when the network is sure of each of its digits (at least
-`SURE`) and the lattice's reading does not score `CUTS_WIN_BY` nats better;
-otherwise the lattice's reading is the answer.
+`SURE`) and the lattice's reading does not score `CUTS_WIN_BY` nats better
+(`SURE_CUTS_WIN_BY` if the network is sure of each of the lattice's digits
+too); otherwise the lattice's reading is the answer.
 
 The first reading:
 
@@ -59,9 +60,11 @@ from model.numbers.segment_cuts import (
 SURE = 0.9
 """A first reading is unsure when the network gives one of its digits less than this probability..."""
 CUTS_WIN_BY = 1.0
-"""...and a sure one gives way to the cut lattice's only if that scores this many nats better.
-Both chosen on USPS (benchmarks/bench_numbers.py's touching and overlapping rows, and all 7,291
+"""...and a sure one gives way to the cut lattice's only if that scores this many nats better, or
+`SURE_CUTS_WIN_BY` better when the lattice is itself sure of each of its digits (at least `SURE`).
+All chosen on USPS (benchmarks/bench_numbers.py's touching and overlapping rows, and all 7,291
 usps-train digits as lone scans): the most rows read without splitting more lone digits."""
+SURE_CUTS_WIN_BY = 0.6
 MAX_RUN = 4
 """A digit is made of at most this many neighbouring atoms."""
 MAX_CUTS = 6
@@ -214,11 +217,14 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     if not first.crops:
         return first
     cuts = segment_cuts.read(ink, classify)
-    sure = float(np.asarray(first.probs).max(axis=1).min()) >= SURE
-    if not sure or (cuts.score is not None and first.score is not None
-                    and cuts.score > first.score + CUTS_WIN_BY):
+    if not _sure(first) or cuts.score > first.score + (SURE_CUTS_WIN_BY if _sure(cuts) else CUTS_WIN_BY):
         return cuts
     return first
+
+
+def _sure(found: Found) -> bool:
+    """Whether the network gives each digit of a reading at least `SURE`."""
+    return len(found.probs) > 0 and float(np.asarray(found.probs).max(axis=1).min()) >= SURE
 
 
 def read_columns(ink: np.ndarray, classify: Classify) -> Found:
