@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from app.adapting import load_shipped_replay, run_adapt  # noqa: E402
-from app.recipes import model_of  # noqa: E402
 from model.datasets import pendigits
 from model.inputs import ink  # noqa: E402
 from model.inputs.ink import Ink  # noqa: E402
 from model.net.weights import load_weights  # noqa: E402
+from model.personal.adapt import save_adapted  # noqa: E402
 from model.personal.samples import SampleStore  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
 
@@ -65,7 +65,9 @@ def simulate(samples, shipped, replay, every: int, folder: Path, always: bool = 
         tried += 1
         if always or outcome.improves():
             switched += 1
-            model = model_of(outcome.thetas, outcome.meta)
+            # as the app does: the adapted weights saved (here, to a scratch folder) and loaded
+            model = load_weights(save_adapted(folder.parent / f"adapted{tried}", outcome.base,
+                                              outcome.result, outcome.meta))
             reader = Recogniser(model)
     return {"seen": seen, "tried": tried, "switched": switched, "seconds": seconds}
 
