@@ -91,7 +91,7 @@ FUSED_WEIGHT = 0.15
 """...and a cut running down its middle (at least `FUSED_EDGE` stroke widths from both ends) pays this
 much of the ink it goes through."""
 FUSED_EDGE = 0.6
-"""At most this many cuts per writing height of a piece's width."""
+"""How far (in stroke widths) from both ends of a fused run a cut must stay to pay `FUSED_WEIGHT`."""
 
 DIGIT_COST = 0.7
 SMALL = 0.7
