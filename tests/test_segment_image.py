@@ -151,3 +151,17 @@ def test_the_seam_between_two_fused_ones_is_proposed(recogniser, overlapping_row
     grey, text = overlapping_rows[201]
     assert text == "1090"
     assert _read(recogniser, grey).text == "1090"
+
+
+def test_two_ones_side_by_side_are_read_as_two(recogniser, overlapping_rows):
+    """Row 239 is 1171, its first two 1s fused into one thick bar with a faint seam down the middle.
+    The seam (a local minimum crossing under `LIGHT` stroke widths) is kept beyond the piece's budget of
+    cuts, and the bar read as one 1 costs `PAIR` more since that seam splits it into two straight,
+    full-height 1s: the row reads 1171 (171 before)."""
+    grey, text = overlapping_rows[239]
+    assert text == "1171"
+    ink = images.ink_map(grey.astype(np.float32) / 255.0)
+    lat = segment_cuts.lattice(ink, segment_cuts.pieces_of(ink), recogniser.classify)
+    pairs = segment_cuts._pairs(lat.nodes, lat.spans[:len(lat.unions)], lat.probs, lat.shape)
+    assert pairs.any()
+    assert _read(recogniser, grey).text == "1171"

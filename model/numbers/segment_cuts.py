@@ -20,7 +20,9 @@ the lightest columns of wide pieces) is unsure of a digit.
    `CUTS_PER_HEIGHT` per height of width: first those lighter than the
    paths from the neighbouring start columns (the seam between two fused
    1s is one, even when many light paths through a thin neighbour are
-   cheaper), cheapest first, then the rest; they may cross each other
+   cheaper), cheapest first, then the rest; such a local-minimum path
+   crossing at most `LIGHT` stroke widths is kept even beyond that budget
+   (1s packed closer than the budget allows); they may cross each other
    (they are alternatives). Each cut and each gap between pieces is a node.
 3. **Candidates.** The ink between two nodes (the cuts must not cross; at
    most `MAX_PIECES` pieces, no wider than `WIDEST` heights unless a whole
@@ -33,7 +35,9 @@ the lightest columns of wide pieces) is unsure of a digit.
    a curve), and less if it is straight and full height. A candidate that
    still reads as the same digit with such a 1 cut off one of its ends
    costs `STRIP` more (the 1 is ink its reading does not need: a 1 pressed
-   into its neighbour, as 12 read as one wide 2). A digit beginning
+   into its neighbour, as 12 read as one wide 2). A 1 that a light cut
+   splits into two straight, full-height 1s costs `PAIR` more (two 1s
+   side by side, read as one thick bar). A digit beginning
    at a cut costs more the more ink the cut crosses (less than ``THIN``
    stroke widths is a bonus).
 4. **Search.** Dynamic programming over the nodes left to right keeps the
@@ -85,6 +89,9 @@ SLIVER = 0.15
 like a cut already kept to within that much, are not proposed."""
 CUTS_PER_HEIGHT = 4.0
 """At most this many cuts per writing height of a piece's width."""
+LIGHT = 1.0
+"""Cuts lighter than the paths from the neighbouring start columns and crossing at most this many
+stroke widths are kept beyond `CUTS_PER_HEIGHT` (narrow digits, such as 1s, packed close)."""
 FUSED = (1.3, 3.2)
 """A row's run of ink this many stroke widths long may be two strokes side by side..."""
 FUSED_WEIGHT = 0.15
@@ -120,6 +127,10 @@ ONE_TALL = 0.85
 STRIP = 1.0
 """A candidate that is read as the same digit with a straight, full-height 1 cut off one of its ends
 (the 1 is extra ink the reading does not need: a 1 pressed into its neighbour) costs this much more."""
+PAIR = 1.0
+"""A candidate read as a 1 that a cut through at most `PAIR_CROSS` stroke widths splits into two
+straight, full-height 1s costs this much more (two 1s side by side, read as one thick bar)."""
+PAIR_CROSS = 0.65
 
 
 @dataclass
@@ -194,9 +205,9 @@ def _seams(mask: np.ndarray, weight: np.ndarray, typical: float,
     for i in order:
         if kept and np.min(np.abs(left_ink[kept] - left_ink[i])) < least:
             continue
+        if len(kept) >= budget and not (local[i] and crossed[i] <= LIGHT):
+            continue
         kept.append(int(i))
-        if len(kept) >= budget:
-            break
     kept.sort(key=lambda i: left_ink[i])
     return [(paths[i], float(crossed[i])) for i in kept]
 
@@ -337,6 +348,23 @@ def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
     return cost
 
 
+def _pairs(nodes: list[_Node], spans: list[tuple[int, int]], probs: np.ndarray, shape: _Shape) -> np.ndarray:
+    """1 for each candidate read as a 1 that a light cut (at most `PAIR_CROSS` stroke widths) splits into two
+    straight, full-height 1s (two 1s side by side, read as one thick bar), else 0."""
+    best = probs.argmax(axis=1)
+    one = shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
+    index = {ij: k for k, ij in enumerate(spans)}
+    out = np.zeros(len(spans))
+    for k in np.flatnonzero(best == 1):
+        i, j = spans[k]
+        for m in range(i + 1, j):
+            a, b = index.get((i, m)), index.get((m, j))
+            if a is not None and b is not None and one[a] and one[b] and nodes[m].cross <= PAIR_CROSS:
+                out[k] = 1.0
+                break
+    return out
+
+
 def _strips(spans: list[tuple[int, int]], probs: np.ndarray, shape: _Shape) -> np.ndarray:
     """1 for each candidate that reads as the same digit (not a 1) with a straight, full-height 1
     cut off its left or right end (a candidate ending at an inner node that is such a 1, the rest
@@ -428,6 +456,7 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
     skip[len(spans):] = True  # a joining line left out of both digits: its two cuts cost nothing
     line = np.array([-boundary[i] - boundary[j] for i, j in joins])
     cost = _cost(probs, shape) + STRIP * _strips(spans, probs, shape)
+    cost += PAIR * _pairs(nodes, spans, probs, shape)
     return Lattice(nodes, typical, spans + joins, unions + [_region(pieces, *(nodes[i] for i in ij))
                                                             for ij in joins],
                    crops, probs, shape, np.concatenate([cost, line]), boundary, skip)
