@@ -20,15 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app import __version__
+from app.texts import clock
 
 EXIT_USAGE = 2
-
-
-def _fmt_secs(s: float) -> str:
-    if s != s or s == float("inf"):  # NaN or inf
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _error(msg: str) -> None:
@@ -110,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         last[0] = now
         line = (
             f"iter {p.iteration:4d}/{p.max_iter}  cost {p.cost:.5f}  "
-            f"elapsed {_fmt_secs(p.elapsed)}  eta {_fmt_secs(p.eta)}"
+            f"elapsed {clock(p.elapsed)}  eta {clock(p.eta)}"
         )
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
@@ -235,7 +229,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
     def progress(p) -> None:
         if tty:
-            print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {_fmt_secs(p.elapsed)}",
+            print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {clock(p.elapsed)}",
                   end="", file=sys.stderr, flush=True)
 
     with _ctrl_c_cancels(cancel, "stopping: nothing will be written"):

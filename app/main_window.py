@@ -30,151 +30,38 @@ import threading
 import time
 import tkinter as tk
 import traceback
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from tkinter import filedialog, font, messagebox, ttk
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app import __version__, paths
-from app.pad import PEN_WIDTH, Pad, photo_from_gray, photo_from_pil
+from app import paths
+from app.files import FilesMixin
+from app.help import show_about, show_model_info, show_shortcuts
+from app.pad import Pad, photo_from_gray, photo_from_pil
+from app.state import EMPTY_MESSAGE, AppState, Box, TrainingState, load_initial_model
 from app.teaching import TeachingMixin
+from app.texts import percent
 from model.errors import DigitpadError, NothingToRecognise
 from model.net.weights import Model, load_weights
 
 if TYPE_CHECKING:
     from app.inside import InsideWindow
     from app.retrain import RetrainDialog
-    from model.recognise import Reading, Recogniser
-
-Point = tuple[float, float]
-Box = tuple[float, float, float, float]
 
 TITLE = "Digitpad"
 LIVE_INTERVAL_MS = 80
 """While drawing, recognise at most this often."""
-HISTORY_SIZE = 8
 PREVIEW_ZOOM = 4
 BARS_HEIGHT = 86
 BAR_STEP = 26
-EMPTY_MESSAGE = "Draw a digit"
 ACCENT = "#2a7ab0"
 MUTED = "#777777"
 WARN = "#b35900"
 
-SHORTCUTS = (
-    ("Ctrl+C", "Copy the recognised number"),
-    ("Ctrl+Z", "Undo the last stroke"),
-    ("Escape / Delete", "Clear the pad"),
-    ("Ctrl+S", "Save the drawing (PNG or ink JSON)"),
-    ("Ctrl+Shift+O", "Open a drawing"),
-    ("Ctrl+O", "Open an image of digits"),
-    ("Ctrl+R", "Retrain the network"),
-    ("Ctrl+I", "Model info"),
-    ("Ctrl+Shift+I", "Inside the network"),
-    ("0 … 9", "Correct the selected digit (it is kept as your sample)"),
-    ("Ctrl+T", "Teach my handwriting"),
-    ("F1", "These shortcuts"),
-    ("Ctrl+Q", "Quit"),
-)
 
 
-@dataclass
-class TrainingState:
-    """What the main window needs to know about a retraining run."""
 
-    running: bool = False
-    iteration: int = 0
-    max_iter: int = 0
-    status: str = ""
-
-
-@dataclass
-class Picture:
-    """An opened image: its grey levels (0 black .. 1 white) and file."""
-
-    path: Path
-    gray: Any  # np.ndarray (h, w)
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in image pixels."""
-        h, w = self.gray.shape
-        return int(w), int(h)
-
-
-@dataclass
-class AppState:
-    """Everything the window shows, in one place."""
-
-    strokes: list[list[Point]] = field(default_factory=list)
-    current: list[Point] | None = None  # the stroke being drawn
-    version: int = 0  # bumped when strokes are removed or replaced (not when one is added)
-    reading: Reading | None = None
-    message: str = EMPTY_MESSAGE  # shown instead of a result
-    hover: int | None = None  # digit under the mouse
-    picture: Picture | None = None
-    model: Model | None = None
-    recogniser: Recogniser | None = None
-    weights_kind: str = "shipped"  # "shipped", "retrained" or "loaded"
-    history: deque = field(default_factory=lambda: deque(maxlen=HISTORY_SIZE))
-    training: TrainingState = field(default_factory=TrainingState)
-    note: str = ""  # a passing remark in the status bar ("Copied 42")
-    ready: bool = False
-
-    def all_strokes(self) -> list[list[Point]]:
-        """Finished strokes plus the one being drawn."""
-        if self.current:
-            return [*self.strokes, self.current]
-        return list(self.strokes)
-
-    @property
-    def selected(self) -> int | None:
-        """Index of the digit whose details are shown: under the mouse, else the last written."""
-        r = self.reading
-        if r is None or not r.digits:
-            return None
-        if self.hover is not None and self.hover < len(r.digits):
-            return self.hover
-        strokes = self.all_strokes()
-        if self.picture is None and strokes:
-            xs = [p[0] for p in strokes[-1]]
-            cx = (min(xs) + max(xs)) / 2
-            return min(range(len(r.digits)),
-                       key=lambda i: 0 if r.digits[i].box[0] <= cx <= r.digits[i].box[2]
-                       else min(abs(cx - r.digits[i].box[0]), abs(cx - r.digits[i].box[2])))
-        return len(r.digits) - 1
-
-
-def _pct(p: float | None) -> str:
-    return "unknown" if p is None else f"{100 * float(p):.2f}%"
-
-
-def load_initial_model() -> tuple[Model | None, str, str]:
-    """(model, kind, warning) for start-up: $DIGITPAD_WEIGHTS, else the active weights.
-
-    Corrupt retrained weights fall back to the shipped ones; `warning` then
-    says what happened (empty when all went well).
-    """
-    warnings = []
-    candidates: list[tuple[Path, str]] = []
-    env = os.environ.get("DIGITPAD_WEIGHTS")
-    if env:
-        candidates.append((Path(env), "loaded"))
-    active = paths.active_weights_dir()
-    if active != paths.shipped_weights_dir():
-        candidates.append((active, "retrained"))
-    candidates.append((paths.shipped_weights_dir(), "shipped"))
-    for folder, kind in candidates:
-        try:
-            return load_weights(folder), kind, "\n\n".join(warnings)
-        except DigitpadError as exc:
-            warnings.append(str(exc))
-    warnings.append("No usable weights: recognition is off until you load or retrain weights.")
-    return None, "none", "\n\n".join(warnings)
-
-
-class MainWindow(TeachingMixin):
+class MainWindow(TeachingMixin, FilesMixin):
     """The Digitpad window: a pad, the live result and the menus."""
 
     def __init__(self, root: tk.Tk):
@@ -244,9 +131,9 @@ class MainWindow(TeachingMixin):
                       underline=0)
         bar.add_cascade(label="Model", menu=m, underline=0)
         self.menu_help = m = tk.Menu(bar)
-        m.add_command(label="Keyboard shortcuts", accelerator="F1", command=self.show_shortcuts,
+        m.add_command(label="Keyboard shortcuts", accelerator="F1", command=lambda: show_shortcuts(self.root),
                       underline=0)
-        m.add_command(label="About Digitpad", command=self.show_about, underline=0)
+        m.add_command(label="About Digitpad", command=lambda: show_about(self.root), underline=0)
         bar.add_cascade(label="Help", menu=m, underline=0)
         root.config(menu=bar)
 
@@ -331,7 +218,7 @@ class MainWindow(TeachingMixin):
             ("<Control-r>", self.open_retrain), ("<Control-i>", self.show_model_info),
             ("<Control-I>", self.open_inside),
             ("<Control-q>", self.quit), ("<Control-Q>", self.quit),
-            ("<F1>", self.show_shortcuts),
+            ("<F1>", lambda: show_shortcuts(self.root)),
             ("<Control-t>", self.open_teach), ("<Control-T>", self.open_teach),
         ):
             r.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
@@ -537,89 +424,6 @@ class MainWindow(TeachingMixin):
             self._copy(items[sel[0]][0])
             self.refresh()
 
-    def _ink(self):
-        from model.inputs.ink import Ink
-
-        w, h = self.pad.size()
-        return Ink(strokes=[list(s) for s in self.state.strokes], width=w, height=h, pen_width=PEN_WIDTH)
-
-    def save_drawing(self) -> None:
-        """File → Save drawing…: the strokes as a PNG picture or an ink JSON file."""
-        if not self.state.strokes:
-            self.state.note = "Nothing to save: draw something first"
-            self.refresh()
-            return
-        path = filedialog.asksaveasfilename(
-            parent=self.root, title="Save drawing", defaultextension=".png",
-            filetypes=[("PNG image", "*.png"), ("Ink JSON", "*.json")])
-        if not path:
-            return
-        self.save_to(Path(path))
-
-    def save_to(self, path: Path) -> None:
-        """Write the drawing to `path`: ink JSON for ``.json``, else a PNG picture."""
-        import io
-
-        from model.fileio import atomic_write_bytes
-        from model.inputs import ink
-
-        try:
-            if path.suffix.lower() == ".json":
-                ink.save_ink(path, self._ink())
-            else:
-                buf = io.BytesIO()
-                ink.render_canvas(self._ink()).save(buf, format="PNG")
-                atomic_write_bytes(path, buf.getvalue())
-        except OSError as exc:
-            messagebox.showerror("Cannot save", f"{path}: {exc.strerror or exc}", parent=self.root)
-            return
-        self.state.note = f"Saved {path.name}"
-        self.refresh()
-
-    def open_drawing(self) -> None:
-        """File → Open drawing…: an ink JSON file, or a PNG (opened as an image)."""
-        path = filedialog.askopenfilename(
-            parent=self.root, title="Open drawing",
-            filetypes=[("Drawings", "*.json *.png"), ("Ink JSON", "*.json"), ("PNG image", "*.png"),
-                       ("All files", "*")])
-        if path:
-            self.open_path(Path(path))
-
-    def open_image(self) -> None:
-        """File → Open image…: find and read the digits in a picture."""
-        path = filedialog.askopenfilename(
-            parent=self.root, title="Open image",
-            filetypes=[("Images", "*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff"), ("All files", "*")])
-        if path:
-            self.open_path(Path(path))
-
-    def open_path(self, path: Path) -> None:
-        """Open an ink JSON drawing or an image file; errors name the file."""
-        from model.inputs import images, ink
-
-        s = self.state
-        try:
-            if path.suffix.lower() == ".json":
-                drawing = ink.load_ink(path)
-                self._remember()
-                s.picture = None
-                s.strokes = [[(float(x), float(y)) for x, y in st] for st in drawing.strokes]
-            else:
-                gray = images.load_gray(path)
-                self._remember()
-                s.picture = Picture(path, gray)
-                s.strokes = []
-        except DigitpadError as exc:
-            messagebox.showerror("Cannot open", str(exc), parent=self.root)
-            return
-        s.version += 1
-        s.hover = None
-        self._picture_cache = None
-        self.recognise()
-        self._remember()
-        s.note = f"Opened {path.name}"
-        self.refresh()
-
     def open_retrain(self) -> None:
         """Model → Retrain…: open (or raise) the retraining dialog."""
         from app.retrain import RetrainDialog
@@ -628,7 +432,14 @@ class MainWindow(TeachingMixin):
             self.retrain_dialog.lift()
             self.retrain_dialog.focus_set()
             return
-        self.retrain_dialog = RetrainDialog(self)
+        self.retrain_dialog = RetrainDialog(self.root, current_model=lambda: self.state.model,
+                                            on_training=self.training_changed,
+                                            use_weights=self.use_new_weights,
+                                            on_closed=self._retrain_closed)
+        self.refresh()
+
+    def _retrain_closed(self) -> None:
+        self.retrain_dialog = None
         self.refresh()
 
     def training_changed(self, training: TrainingState) -> None:
@@ -684,48 +495,9 @@ class MainWindow(TeachingMixin):
         self.root.destroy()
 
     # -- information ----------------------------------------------------------
-    def model_info_text(self) -> str:
-        """Layer sizes, where the weights came from, how they were trained, test accuracy."""
-        m = self.state.model
-        if m is None:
-            return "No weights are loaded."
-        meta = m.meta
-        kinds = {"shipped": "shipped with Digitpad", "retrained": "your retrained weights",
-                 "loaded": "loaded for this session", "adapted": "adapted to your handwriting"}
-        lines = [
-            f"Layers: {m.describe()}  ({sum(n.layout.n_params for n in m.networks):,} weights)",
-            f"Weights: {m.source}  ({kinds.get(self.state.weights_kind, self.state.weights_kind)})",
-            f"Test accuracy (MNIST): {_pct(meta.get('test_accuracy'))}",
-        ]
-        if "pen_holdout_accuracy" in meta:
-            lines.append(f"Pen digits (held-out writers): {_pct(meta['pen_holdout_accuracy'])}")
-        if meta.get("date"):
-            lines.append(f"Trained: {meta['date']}"
-                         + (f" in {meta['training_seconds']:.0f} s" if meta.get("training_seconds") else ""))
-        if meta.get("command"):
-            lines.append(f"Command: {meta['command']}")
-        if meta.get("training_images"):
-            lines.append(f"Training images: {meta['training_images']:,}, λ = {meta.get('lambda')}, "
-                         f"{meta.get('iterations')} iterations")
-        return "\n".join(lines)
-
     def show_model_info(self) -> None:
         """Model → Model info."""
-        messagebox.showinfo("Model info", self.model_info_text(), parent=self.root)
-
-    def show_shortcuts(self) -> None:
-        """Help → Keyboard shortcuts."""
-        text = "\n".join(f"{k:<16} {v}" for k, v in SHORTCUTS)
-        messagebox.showinfo("Keyboard shortcuts", text, parent=self.root)
-
-    def show_about(self) -> None:
-        """Help → About."""
-        messagebox.showinfo(
-            "About Digitpad",
-            f"Digitpad {__version__}\n\nDraw digits and see them recognised live by a small "
-            "neural network (a sigmoid multi-layer perceptron written from scratch with NumPy, "
-            "trained with L-BFGS-B on MNIST).",
-            parent=self.root)
+        show_model_info(self.root, self.state.model, self.state.weights_kind)
 
     def report_exception(self, exc_type, exc, tb) -> None:
         """Tk's callback error hook: one line in a dialog, the details in a log file, no traceback."""
@@ -885,7 +657,7 @@ class MainWindow(TeachingMixin):
         parts = []
         if s.model is not None:
             parts.append(f"Network {s.model.describe()} ({s.weights_kind} weights, test accuracy "
-                         f"{_pct(s.model.meta.get('test_accuracy'))})")
+                         f"{percent(s.model.meta.get('test_accuracy'))})")
         else:
             parts.append("No weights loaded")
         if busy:

@@ -18,6 +18,10 @@ with the time it took) fill the fields; editing a field makes it *Custom*.
 choice shows current and new side by side on MNIST test, the held-out pen
 writers and the user's samples.
 
+The dialog takes callbacks from the main window (the current model, where
+to report training progress, how to use new weights, what to do on close),
+never the window itself.
+
 Keyboard: Tab moves between the fields, Alt+Q / Alt+F / Alt+C choose the
 recipe, Alt+I includes the samples, Alt+S starts, Escape cancels a run (or
 closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
@@ -30,29 +34,25 @@ import queue
 import threading
 import time
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from typing import TYPE_CHECKING, Any
 
+from app.state import TrainingState
+from app.texts import clock, percent
 from model.errors import DigitpadError
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
+    from model.net.weights import Model
+    from model.training_run import RunResult
 
 POLL_MS = 100
 JOIN_SECONDS = 3.0
 CHART_SIZE = (380, 300)
 """The live cost chart beside the fields and the progress bar (drawn by model.views.report, as in the
 Training tab of Inside the network)."""
-
-
-def fmt_secs(s: float) -> str:
-    """Seconds as m:ss (or h:mm:ss); "--:--" when unknown."""
-    if s != s or s in (float("inf"), float("-inf")):
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def mnist_missing(folder: Path) -> list[str]:
@@ -79,15 +79,27 @@ class Settings:
 
 
 class RetrainDialog(tk.Toplevel):
-    """The Retrain dialog; one at a time, owned by the main window."""
+    """The Retrain dialog; one at a time, owned by the main window.
 
-    def __init__(self, app: MainWindow):
-        super().__init__(app.root)
+    `current_model` gives the weights in use (compared with the new ones);
+    `on_training` hears every change of the run (on the Tk thread);
+    `use_weights` saves and switches to a finished run's weights (it may
+    raise `DigitpadError` or `OSError`); `on_closed` runs once the dialog is
+    gone.
+    """
+
+    def __init__(self, root: tk.Misc, current_model: Callable[[], Model | None],
+                 on_training: Callable[[TrainingState], None],
+                 use_weights: Callable[[RunResult], object], on_closed: Callable[[], None]):
+        super().__init__(root)
         from model.datasets.mnist import find_data_dir
 
-        self.app = app
+        self.current_model = current_model
+        self.on_training = on_training
+        self.use_weights = use_weights
+        self.on_closed = on_closed
         self.title("Retrain — Digitpad")
-        self.transient(app.root)
+        self.transient(root)
         self.resizable(False, False)
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.events: queue.Queue = queue.Queue()
@@ -115,7 +127,7 @@ class RetrainDialog(tk.Toplevel):
         self._init_recipes()
         self._build()
         self.render()
-        self._place_beside(app.root)
+        self._place_beside(root)
         self.focus_first()
 
     def _place_beside(self, root: tk.Misc) -> None:
@@ -242,20 +254,18 @@ class RetrainDialog(tk.Toplevel):
             self.bar.configure(maximum=max(1, p.max_iter), value=p.iteration)
             self.progress_label.configure(
                 text=f"iteration {p.iteration}/{p.max_iter}   cost {p.cost:.5f}   "
-                     f"elapsed {fmt_secs(p.elapsed)}   ETA {fmt_secs(p.eta)}")
+                     f"elapsed {clock(p.elapsed)}   ETA {clock(p.eta)}")
         elif self.phase == "training":
             self.bar.configure(value=0)
             self.progress_label.configure(
-                text=f"loading data…   elapsed {fmt_secs(time.monotonic() - self._started)}")
+                text=f"loading data…   elapsed {clock(time.monotonic() - self._started)}")
         else:
             self.bar.configure(value=0)
             self.progress_label.configure(text="")
         self.status_label.configure(text=self._status_text(),
                                     foreground="#b00020" if self.phase == "failed" else "")
         self._draw_chart()
-        from app.main_window import TrainingState
-
-        self.app.training_changed(TrainingState(
+        self.on_training(TrainingState(
             running=self.phase in ("training", "cancelling"),
             iteration=p.iteration if p else 0, max_iter=p.max_iter if p else 0,
             status=self._short_status()))
@@ -285,9 +295,9 @@ class RetrainDialog(tk.Toplevel):
             cur = self.current_accuracy
             head = (f"Cancelled after {meta['iterations']} iterations; best weights so far:"
                     if self.result.cancelled else f"Finished {meta['iterations']} iterations:")
-            text = (f"{head} test accuracy {_pct(meta['test_accuracy'])} "
+            text = (f"{head} test accuracy {percent(meta['test_accuracy'])} "
                     f"({'-'.join(map(str, meta['layer_sizes']))}, {meta['training_seconds']:.0f} s).\n"
-                    f"Current weights: test accuracy {_pct(cur)}.")
+                    f"Current weights: test accuracy {percent(cur)}.")
             if self.comparison is not None:
                 text += "\n" + self._comparison_text()
             if self.accepted == "used":
@@ -470,7 +480,7 @@ class RetrainDialog(tk.Toplevel):
     def _recipe_job(self) -> dict:
         """What the worker needs besides the config, read on the Tk thread."""
         return {"samples": list(self.samples), "include": bool(self.samples and self.v_samples.get()),
-                "current": self.app.state.model}
+                "current": self.current_model()}
 
     @staticmethod
     def _sample_extra(job: dict):
@@ -504,7 +514,7 @@ class RetrainDialog(tk.Toplevel):
         lines = []
         for r in self.comparison.rows:
             note = f" ({r.note})" if r.note else ""
-            lines.append(f"  {r.name} ({r.n:,}): current {_pct(r.current)}, new {_pct(r.new)}{note}")
+            lines.append(f"  {r.name} ({r.n:,}): current {percent(r.current)}, new {percent(r.new)}{note}")
         if self.comparison.missing:
             lines.append("  not compared: " + "; ".join(self.comparison.missing))
         return "Read by both on the same digits:\n" + "\n".join(lines)
@@ -643,7 +653,7 @@ class RetrainDialog(tk.Toplevel):
             elif kind == "trained":
                 self.result, self.phase = msg[1], "done"
                 finished = True
-                model = self.app.state.model
+                model = self.current_model()
                 self.current_accuracy = model.meta.get("test_accuracy") if model else None
             elif kind == "download":
                 _, name, done, total = msg
@@ -684,7 +694,7 @@ class RetrainDialog(tk.Toplevel):
         if self.phase != "done" or self.result is None or self.accepted is not None:
             return
         try:
-            self.app.use_new_weights(self.result)
+            self.use_weights(self.result)
         except (DigitpadError, OSError) as exc:
             messagebox.showerror("Cannot save weights", str(exc), parent=self)
             return
@@ -716,14 +726,12 @@ class RetrainDialog(tk.Toplevel):
         self.destroy_dialog()
 
     def destroy_dialog(self) -> None:
-        """Forget the dialog in the main window and destroy it."""
-        from app.main_window import TrainingState
-
+        """Tell the main window (dialog gone, no training) and destroy the dialog."""
         if self._poll_job is not None:
             self.after_cancel(self._poll_job)
             self._poll_job = None
-        self.app.retrain_dialog = None
-        self.app.training_changed(TrainingState())
+        self.on_closed()
+        self.on_training(TrainingState())
         self.destroy()
 
     def shutdown(self) -> None:
@@ -734,7 +742,3 @@ class RetrainDialog(tk.Toplevel):
             self._poll_job = None
         if self.worker is not None and self.worker.is_alive():
             self.worker.join(JOIN_SECONDS)
-
-
-def _pct(p: float | None) -> str:
-    return "unknown" if p is None else f"{100 * float(p):.2f}%"

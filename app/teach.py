@@ -28,13 +28,10 @@ from tkinter import ttk
 from typing import Any
 
 from app.pad import PEN_WIDTH, Pad, photo_from_gray
+from app.texts import percent
 
 THUMB_ZOOM = 2
 DEFAULT_ROUNDS = 3
-
-
-def _pct(p: float | None) -> str:
-    return "—" if p is None else f"{100 * float(p):.1f}%"
 
 
 class AdaptPanel(ttk.Frame):
@@ -150,12 +147,13 @@ class AdaptPanel(ttk.Frame):
         if self.phase == "done" and o is not None:
             if o.cancelled:
                 return "Cancelled: nothing changed."
-            mnist = (f"MNIST test: {_pct(o.mnist_before)} → {_pct(o.mnist_after)}"
+            mnist = (f"MNIST test: {percent(o.mnist_before, 1, '—')} → {percent(o.mnist_after, 1, '—')}"
                      if o.mnist_after is not None else "MNIST test: not measured (MNIST not found)")
             lines = [
-                f"Your samples ({o.result.n_samples} digits): {_pct(o.samples_before)} → "
-                f"{_pct(o.samples_after)} (each part read by weights adapted without it)",
-                f"Check digits kept out of adapting: {_pct(o.check_before)} → {_pct(o.check_after)}",
+                f"Your samples ({o.result.n_samples} digits): {percent(o.samples_before, 1, '—')} → "
+                f"{percent(o.samples_after, 1, '—')} (each part read by weights adapted without it)",
+                f"Check digits kept out of adapting: {percent(o.check_before, 1, '—')} → "
+                f"{percent(o.check_after, 1, '—')}",
                 mnist,
                 f"Took {o.result.seconds:.1f} s.",
             ]
