@@ -34,9 +34,9 @@ from pathlib import Path
 from tkinter import filedialog, font, messagebox, ttk
 from typing import TYPE_CHECKING
 
+from app import help as app_help
 from app import paths
 from app.files import FilesMixin
-from app.help import show_about, show_model_info, show_shortcuts
 from app.pad import Pad, photo_from_gray, photo_from_pil
 from app.state import EMPTY_MESSAGE, AppState, Box, TrainingState, load_initial_model
 from app.teaching import TeachingMixin
@@ -131,9 +131,9 @@ class MainWindow(TeachingMixin, FilesMixin):
                       underline=0)
         bar.add_cascade(label="Model", menu=m, underline=0)
         self.menu_help = m = tk.Menu(bar)
-        m.add_command(label="Keyboard shortcuts", accelerator="F1", command=lambda: show_shortcuts(self.root),
-                      underline=0)
-        m.add_command(label="About Digitpad", command=lambda: show_about(self.root), underline=0)
+        m.add_command(label="Keyboard shortcuts", accelerator="F1",
+                      command=lambda: app_help.show_shortcuts(self.root), underline=0)
+        m.add_command(label="About Digitpad", command=lambda: app_help.show_about(self.root), underline=0)
         bar.add_cascade(label="Help", menu=m, underline=0)
         root.config(menu=bar)
 
@@ -218,7 +218,7 @@ class MainWindow(TeachingMixin, FilesMixin):
             ("<Control-r>", self.open_retrain), ("<Control-i>", self.show_model_info),
             ("<Control-I>", self.open_inside),
             ("<Control-q>", self.quit), ("<Control-Q>", self.quit),
-            ("<F1>", lambda: show_shortcuts(self.root)),
+            ("<F1>", lambda: app_help.show_shortcuts(self.root)),
             ("<Control-t>", self.open_teach), ("<Control-T>", self.open_teach),
         ):
             r.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
@@ -440,7 +440,7 @@ class MainWindow(TeachingMixin, FilesMixin):
 
     def _retrain_closed(self) -> None:
         self.retrain_dialog = None
-        self.refresh()
+        self.training_changed(TrainingState())
 
     def training_changed(self, training: TrainingState) -> None:
         """Called by the retrain dialog (on the Tk thread) when its run starts, moves or ends."""
@@ -497,7 +497,7 @@ class MainWindow(TeachingMixin, FilesMixin):
     # -- information ----------------------------------------------------------
     def show_model_info(self) -> None:
         """Model → Model info."""
-        show_model_info(self.root, self.state.model, self.state.weights_kind)
+        app_help.show_model_info(self.root, self.state.model, self.state.weights_kind)
 
     def report_exception(self, exc_type, exc, tb) -> None:
         """Tk's callback error hook: one line in a dialog, the details in a log file, no traceback."""

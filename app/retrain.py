@@ -84,8 +84,8 @@ class RetrainDialog(tk.Toplevel):
     `current_model` gives the weights in use (compared with the new ones);
     `on_training` hears every change of the run (on the Tk thread);
     `use_weights` saves and switches to a finished run's weights (it may
-    raise `DigitpadError` or `OSError`); `on_closed` runs once the dialog is
-    gone.
+    raise `DigitpadError` or `OSError`); `on_closed` runs as the dialog goes
+    (no run is left training then).
     """
 
     def __init__(self, root: tk.Misc, current_model: Callable[[], Model | None],
@@ -726,12 +726,11 @@ class RetrainDialog(tk.Toplevel):
         self.destroy_dialog()
 
     def destroy_dialog(self) -> None:
-        """Tell the main window (dialog gone, no training) and destroy the dialog."""
+        """Tell the main window (dialog gone, so no training either) and destroy the dialog."""
         if self._poll_job is not None:
             self.after_cancel(self._poll_job)
             self._poll_job = None
         self.on_closed()
-        self.on_training(TrainingState())
         self.destroy()
 
     def shutdown(self) -> None:
