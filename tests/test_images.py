@@ -107,6 +107,26 @@ def test_mnist_stroke_width_constants_are_measured(mnist_test):
     assert abs(float(np.percentile(widths, 90)) - images.MNIST_THICKEST) < 0.05
 
 
+def test_scans_are_centred_where_mnist_digits_are(mnist_train):
+    """MNIST_CENTRE is the training digits' mean centre of mass, and a scanned digit is put there."""
+    imgs = mnist_train.X.reshape(-1, 28, 28).astype(np.float64)
+    coords = np.arange(28.0)
+    mass = imgs.sum(axis=(1, 2))
+    rows, cols = imgs.sum(axis=2) @ coords / mass, imgs.sum(axis=1) @ coords / mass
+    assert abs(rows.mean() - images.MNIST_CENTRE) < 0.05 and abs(cols.mean() - images.MNIST_CENTRE) < 0.05
+    rng = np.random.default_rng(3)
+    found = []
+    for _ in range(40):  # L shapes of random sizes: whole-pixel centring is off by up to half a pixel each
+        h, w = rng.integers(60, 200), rng.integers(30, 200)
+        crop = np.zeros((h, w), dtype=np.float32)
+        crop[:, : max(w // 4, 8)] = 1.0
+        crop[-max(h // 5, 8) :, :] = 1.0
+        found.append(ink.centre_of_mass(images.to_mnist(crop)))
+    off = np.array(found) - images.MNIST_CENTRE
+    assert np.all(np.abs(off) <= 0.6)  # each within (about) half a pixel
+    assert np.all(np.abs(off.mean(axis=0)) < 0.2)  # and no bias: at 13.5 the mean was 13.64, 13.55
+
+
 def _pen_digit_crop(strokes, pen_width: float) -> np.ndarray:
     picture = ink.render_canvas(ink.Ink(strokes, 560, 320), pen_width=pen_width)
     inkmap = 1.0 - np.asarray(picture, dtype=np.float32) / 255.0
@@ -148,7 +168,7 @@ def test_to_mnist_fits_20x20_and_centres_by_mass():
     rows = np.flatnonzero(out.max(axis=1) > 0.05)
     assert 19 <= rows[-1] - rows[0] + 1 <= 21
     r, c = ink.centre_of_mass(out)
-    assert abs(r - 13.5) <= 0.75 and abs(c - 13.5) <= 0.75
+    assert abs(r - images.MNIST_CENTRE) <= 0.5 and abs(c - images.MNIST_CENTRE) <= 0.5
     with pytest.raises(NothingToRecognise):
         images.to_mnist(np.zeros((10, 10), dtype=np.float32))
 

@@ -80,19 +80,22 @@ def test_lone_scanned_digits_are_not_cut(recogniser, usps):
 
 
 def test_a_sure_first_reading_keeps_a_flat_lone_two_whole(recogniser, usps):
-    """USPS digit 171, a flat 2 with a long tail, comes apart in the cut lattice ("22"); the first
-    reading (light columns only) is sure of it as one 2 and the lattice's reading does not score
-    much better, so an image of it reads 2."""
+    """USPS digit 922, a flat 2 with a long tail, comes apart in the cut lattice ("22", each half
+    sure too); the first reading (light columns only) is sure of it as one 2 and the lattice's
+    reading scores less than `SURE_CUTS_WIN_BY` better, so an image of it reads 2. (Digit 171, the
+    example until scans were centred at MNIST's centre of mass, now scores 0.78 nats better cut
+    in two and reads "22": one of the lone scans README counts as not read as one digit.)"""
     from model.validation import as_scan
 
     X, y = usps
-    ink = images.ink_map(as_scan(X[171]))
-    assert int(y[171]) == 2
+    ink = images.ink_map(as_scan(X[922]))
+    assert int(y[922]) == 2
     lattice = segment_cuts.read(ink, recogniser.classify)
     assert len(lattice.crops) == 2
     first = segment_image.read_columns(ink, recogniser.classify)
     assert first.probs.max(axis=1).min() >= segment_image.SURE
-    assert lattice.score <= first.score + segment_image.CUTS_WIN_BY
+    assert lattice.probs.max(axis=1).min() >= segment_image.SURE  # so the stricter rule applies
+    assert first.score + 0.2 < lattice.score <= first.score + segment_image.SURE_CUTS_WIN_BY
     assert recogniser.read_ink_map(ink).text == "2"
 
 
@@ -162,6 +165,6 @@ def test_two_ones_side_by_side_are_read_as_two(recogniser, overlapping_rows):
     assert text == "1171"
     ink = images.ink_map(grey.astype(np.float32) / 255.0)
     lat = segment_cuts.lattice(ink, segment_cuts.pieces_of(ink), recogniser.classify)
-    pairs = segment_cuts._pairs(lat.nodes, lat.spans[:len(lat.unions)], lat.probs, lat.shape)
+    pairs = segment_cuts._pairs(lat.nodes, lat.spans[:len(lat.probs)], lat.probs, lat.shape)  # joins unscored
     assert pairs.any()
     assert _read(recogniser, grey).text == "1171"
