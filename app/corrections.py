@@ -217,8 +217,9 @@ class Learner:
         if outcome.cancelled or self.get_model() is not self._base:
             self.status.text = ""  # the weights changed meanwhile (or shutting down): forget it
         elif outcome.improves():
-            self.on_adapted(outcome)
+            # The status first: switching the weights refreshes the window, which shows it.
             self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)}"
+            self.on_adapted(outcome)
         elif (outcome.samples_fit or 0) > (outcome.samples_before or 0) and outcome.check_after is not None \
                 and outcome.check_before is not None and outcome.check_after < outcome.check_before:
             lost = 100 * (outcome.check_before - outcome.check_after)
