@@ -14,20 +14,16 @@ The window takes callbacks, not the main window: one returns the current
 recogniser, one the 28x28 input the network sees for the digit on the pad
 (None when the pad is empty). It polls them every `TICK_MS`, so the live
 views follow the pen. Slow work (a confusion matrix, the robustness curves)
-runs in worker threads that talk to Tk only through a `queue.Queue` drained
-on the same tick; results are cached per weights in the user cache (see
+runs in worker threads (`app.workers`) that talk to Tk only through a
+queue drained on the same tick; results are cached per weights in the user cache (see
 `model.views.report`). Closing the window cancels the workers; they stop at
 their next step and nothing touches Tk after that.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from typing import Any
@@ -36,27 +32,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.pad import photo_from_pil
-from model.errors import DigitpadError
+from app.workers import Workers
 from model.views import charts, report
-from model.views.robustness import Cancelled
 
 TICK_MS = 50
 """How often the window looks at the pad's input and at the workers' queue."""
-JOIN_SECONDS = 3.0
 TABS = ("units", "sees", "confusion", "training", "robustness")
 TAB_TITLES = {"units": "Hidden units", "sees": "What the network sees", "confusion": "Confusion",
               "training": "Training", "robustness": "Robustness"}
 SORTS = (("number", "unit number"), ("activation", "activation"), ("push", "push to the answer"))
 DETAIL_WIDTH = 270
-
-
-@dataclass
-class Job:
-    """A worker thread, its cancel flag and what it computes (a set's name)."""
-
-    thread: threading.Thread
-    cancel: threading.Event
-    what: str
 
 
 class InsideWindow(tk.Toplevel):
@@ -76,8 +61,7 @@ class InsideWindow(tk.Toplevel):
         self.sets_source = sets or (lambda: report.labelled_sets(data_dir))
         self.on_close = on_close
         self.on_change = on_change  # told after every refresh (the main window's test snapshot)
-        self.events: queue.Queue = queue.Queue()
-        self.jobs: dict[str, Job] = {}
+        self.workers = Workers(("confusion", "robustness"), "digitpad-inside")
         self._tick_job: str | None = None
         self._resize_job: str | None = None
         self._photos: dict[str, tk.PhotoImage] = {}
@@ -98,8 +82,6 @@ class InsideWindow(tk.Toplevel):
         self.conf_selected: tuple[int, int] | None = None
         self._conf_view: tuple[charts.HeatGeometry, float] | None = None
         self.robust: dict | None = None
-        self.status: dict[str, str] = {"confusion": "idle", "robustness": "idle"}
-        self.progress: dict[str, tuple[int, int]] = {}
         self.errors: dict[str, str] = {}
         self.saved = ""
         self.note = ""
@@ -250,15 +232,13 @@ class InsideWindow(tk.Toplevel):
         rec = self.get_recogniser()
         if rec is self.recogniser:
             return False
-        self._cancel_jobs()
+        self.workers.reset()
         self.recogniser = rec
         self.tiles = None
         self.unit, self.pinned = None, False
         self.confusions.clear()
         self.conf_selected = None
         self.robust = None
-        self.status = {"confusion": "idle", "robustness": "idle"}
-        self.progress.clear()
         self.errors.clear()
         self._input_obj = object()  # recompute the live views with the new network
         self.live = None
@@ -491,8 +471,8 @@ class InsideWindow(tk.Toplevel):
         name = self.v_set.get()
         conf = self.confusions.get(name)
         error = self.errors.get(f"confusion:{name}")
-        st = "error" if error else self.status["confusion"]
-        done, total = self.progress.get("confusion", (0, 1))
+        st = "error" if error else self.workers.status["confusion"]
+        done, total = self.workers.progress.get("confusion", (0, 1))
         self.conf_bar.configure(maximum=max(total, 1), value=done if st == "computing" else
                                 (total if conf is not None else 0))
         if conf is None:
@@ -544,8 +524,8 @@ class InsideWindow(tk.Toplevel):
         self.status_labels["training"].configure(text=f"From {rec.model.source}/model.json.")
 
     def _render_robustness(self) -> None:
-        st = self.status["robustness"]
-        done, total = self.progress.get("robustness", (0, 1))
+        st = self.workers.status["robustness"]
+        done, total = self.workers.progress.get("robustness", (0, 1))
         self.robust_bar.configure(maximum=max(total, 1), value=done if st == "computing" else
                                   (total if self.robust else 0))
         if self.robust is None:
@@ -678,83 +658,36 @@ class InsideWindow(tk.Toplevel):
                 self._render_confusion()
             name = self.v_set.get()
             loader = dict(self.sets).get(name)
-            running = self.jobs.get("confusion")
+            running = self.workers.jobs.get("confusion")
             failed = f"confusion:{name}" in self.errors
             wanted = loader is not None and name not in self.confusions and not failed
             if wanted and (running is None or running.what != name):
-                self._start("confusion", self._confusion_work, name, loader)
-        elif (tab == "robustness" and self.robust is None and "robustness" not in self.jobs
+                self.workers.start("confusion", self._confusion_work, self.recogniser, name, loader,
+                                   what=name)
+        elif (tab == "robustness" and self.robust is None and "robustness" not in self.workers.jobs
               and "robustness" not in self.errors):
-            self._start("robustness", self._robustness_work)
+            self.workers.start("robustness", self._robustness_work, self.recogniser)
 
-    def _start(self, job: str, target: Callable, *args) -> None:
-        old = self.jobs.pop(job, None)
-        if old is not None:
-            old.cancel.set()
-        cancel = threading.Event()
-        t = threading.Thread(target=self._run, args=(job, target, self.recogniser, cancel, *args),
-                             name=f"digitpad-inside-{job}", daemon=True)
-        self.jobs[job] = Job(t, cancel, args[0] if args else "")
-        self.status[job] = "computing"
-        self.progress[job] = (0, 1)
-        t.start()
-
-    def _run(self, job: str, target: Callable, rec, cancel: threading.Event, *args) -> None:
-        """In the worker thread: only puts messages on the queue."""
-        def progress(done: int, total: int) -> None:
-            self.events.put(("progress", job, cancel, done, total))
-
-        try:
-            result = target(rec, progress, cancel, *args)
-            self.events.put(("done", job, cancel, result))
-        except Cancelled:
-            self.events.put(("cancelled", job, cancel, None))
-        except DigitpadError as exc:
-            self.events.put(("error", job, cancel, str(exc)))
-        except MemoryError:
-            self.events.put(("error", job, cancel, "not enough memory"))
-        except Exception as exc:  # shown in the tab, never as a traceback
-            self.events.put(("error", job, cancel, f"{type(exc).__name__}: {exc}"))
-
-    def _confusion_work(self, rec, progress, cancel, name: str, loader) -> report.Confusion:
+    def _confusion_work(self, progress, cancel, rec, name: str, loader) -> report.Confusion:
         return report.compute_confusion(rec, name, loader, progress=progress, cancel=cancel)
 
-    def _robustness_work(self, rec, progress, cancel) -> dict:
+    def _robustness_work(self, progress, cancel, rec) -> dict:
         return report.compute_robustness(rec, self.data_dir, progress=progress, cancel=cancel)
 
     def _drain(self) -> bool:
         """Apply the workers' messages (on the Tk thread); True when something changed."""
-        changed = False
-        while True:
-            try:
-                kind, job, cancel, *rest = self.events.get_nowait()
-            except queue.Empty:
-                return changed
-            current = self.jobs.get(job)
-            if current is None or current.cancel is not cancel:
-                continue  # from a job cancelled since
-            changed = True
-            if kind == "progress":
-                self.progress[job] = (rest[0], rest[1])
-                continue
-            self.jobs.pop(job, None)
-            if kind == "done":
-                self.status[job] = "done"
-                if job == "confusion":
-                    self.confusions[rest[0].name] = rest[0]
+        changed, ended = self.workers.drain()
+        for job in ended:
+            if job.kind == "done":
+                if job.name == "confusion":
+                    self.confusions[job.value.name] = job.value
                 else:
-                    self.robust = rest[0]
-            elif kind == "error":  # kept until the weights change (or the window is opened again)
-                self.status[job] = "error"
-                self.errors[job if job == "robustness" else f"{job}:{current.what}"] = rest[0]
-            else:
-                self.status[job] = "idle"
+                    self.robust = job.value
+            elif job.kind == "error":  # kept until the weights change (or the window is opened again)
+                self.errors[job.name if job.name == "robustness" else f"{job.name}:{job.what}"] = job.value
             if self.tab in ("confusion", "robustness"):
                 self._start_needed_jobs()
-
-    def _cancel_jobs(self) -> None:
-        for job in self.jobs.values():
-            job.cancel.set()
+        return changed
 
     # -- closing ------------------------------------------------------------------
     def close(self) -> None:
@@ -762,7 +695,7 @@ class InsideWindow(tk.Toplevel):
         if self.closed:
             return
         self.closed = True
-        self._cancel_jobs()
+        self.workers.cancel_all()
         for job in (self._tick_job, self._resize_job):
             if job is not None:
                 self.after_cancel(job)
@@ -773,11 +706,8 @@ class InsideWindow(tk.Toplevel):
 
     def shutdown(self) -> None:
         """The app is quitting: cancel the workers and wait for them briefly."""
-        threads = [job.thread for job in self.jobs.values()]
         self.close()
-        deadline = time.monotonic() + JOIN_SECONDS
-        for t in threads:
-            t.join(max(0.0, deadline - time.monotonic()))
+        self.workers.join()
 
     # -- test hook ----------------------------------------------------------------
     def debug_state(self) -> dict:
@@ -808,8 +738,8 @@ class InsideWindow(tk.Toplevel):
             "confusion": {
                 "sets": [name for name, _ in self.sets],
                 "set": self.v_set.get(),
-                "status": self.status["confusion"],
-                "progress": list(self.progress.get("confusion", (0, 0))),
+                "status": self.workers.status["confusion"],
+                "progress": list(self.workers.progress.get("confusion", (0, 0))),
                 "accuracy": conf.accuracy if conf else None,
                 "matrix_sum": int(conf.matrix.sum()) if conf else None,
                 "matrix": conf.matrix.tolist() if conf else None,
@@ -821,11 +751,11 @@ class InsideWindow(tk.Toplevel):
                 "error": self.errors.get(f"confusion:{self.v_set.get()}"),
             },
             "training": {"history": bool(self.recogniser and report.history_of(self.recogniser.model))},
-            "robustness": {"status": self.status["robustness"],
-                           "progress": list(self.progress.get("robustness", (0, 0))),
+            "robustness": {"status": self.workers.status["robustness"],
+                           "progress": list(self.workers.progress.get("robustness", (0, 0))),
                            "error": self.errors.get("robustness")},
             "save_enabled": str(self.save_buttons[self.tab].cget("state")) == "normal",
             "saved": self.saved,
-            "jobs": sorted(self.jobs),
+            "jobs": sorted(self.workers.jobs),
         }
         return info

@@ -347,6 +347,6 @@ def test_deeper_network_in_process(xvfb, tmp_path, monkeypatch, mnist_test):
                     assert img.width >= 800 and img.height >= 600
                 assert w.saved == str(path)
         w.close()
-        assert closed == [True] and not w.jobs
+        assert closed == [True] and not w.workers.jobs
     finally:
         root.destroy()
