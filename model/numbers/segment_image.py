@@ -7,7 +7,8 @@ a 0) but cuts some wide lone digits (a flat 2 with a long tail). The first
 reading stands when the network is sure of each of its digits (at least
 `SURE`) and the lattice's reading does not score `CUTS_WIN_BY` nats better
 (`SURE_CUTS_WIN_BY` if the network is sure of each of the lattice's digits
-too); otherwise the lattice's reading is the answer.
+too, `ROW_CUTS_WIN_BY` if the first reading has two digits or more);
+otherwise the lattice's reading is the answer.
 
 The first reading:
 
@@ -65,6 +66,11 @@ CUTS_WIN_BY = 1.0
 All chosen on USPS (benchmarks/bench_numbers.py's touching and overlapping rows, and all 7,291
 usps-train digits as lone scans): the most rows read without splitting more lone digits."""
 SURE_CUTS_WIN_BY = 0.6
+ROW_CUTS_WIN_BY = 0.3
+"""`SURE_CUTS_WIN_BY` when the first reading has two digits or more (a row: the lone digits the 0.6 nats
+protect from being cut, flat 2s and narrow 0s, read as one). Chosen on the same rows: 0.3-0.35 read two
+more overlapping rows (0327, 2314) and no other row or lone scan differently; 0.2 loses a touching row,
+0.4 gains one row."""
 MAX_RUN = 4
 """A digit is made of at most this many neighbouring atoms."""
 MAX_CUTS = 6
@@ -217,7 +223,8 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
     if not first.crops:
         return first
     cuts = segment_cuts.read(ink, classify)
-    if not _sure(first) or cuts.score > first.score + (SURE_CUTS_WIN_BY if _sure(cuts) else CUTS_WIN_BY):
+    sure_by = ROW_CUTS_WIN_BY if len(first.crops) >= 2 else SURE_CUTS_WIN_BY
+    if not _sure(first) or cuts.score > first.score + (sure_by if _sure(cuts) else CUTS_WIN_BY):
         return cuts
     return first
 
