@@ -140,7 +140,8 @@ def test_a_one_pressed_into_a_two_is_not_read_as_part_of_it(recogniser, overlapp
     ink = images.ink_map(grey.astype(np.float32) / 255.0)
     pieces = segment_cuts.pieces_of(ink)
     lat = segment_cuts.lattice(ink, pieces, recogniser.classify)
-    strips = segment_cuts._strips(lat.spans[:len(lat.unions)], lat.probs, lat.shape)
+    scored = len(lat.probs)  # the joining lines after the candidates have no probabilities
+    strips = segment_cuts._strips(lat.spans[:scored], lat.probs, lat.one[:scored])
     whole = lat.spans.index((0, len(lat.nodes) - 1))
     assert lat.probs[whole].argmax() == 2 and strips[whole] == 1.0
     reading = segment_cuts.read(ink, recogniser.classify)
@@ -165,7 +166,8 @@ def test_two_ones_side_by_side_are_read_as_two(recogniser, overlapping_rows):
     assert text == "1171"
     ink = images.ink_map(grey.astype(np.float32) / 255.0)
     lat = segment_cuts.lattice(ink, segment_cuts.pieces_of(ink), recogniser.classify)
-    pairs = segment_cuts._pairs(lat.nodes, lat.spans[:len(lat.probs)], lat.probs, lat.shape)  # joins unscored
+    scored = len(lat.probs)  # the joining lines after the candidates have no probabilities
+    pairs = segment_cuts._pairs(lat.nodes, lat.spans[:scored], lat.probs, lat.one[:scored])
     assert pairs.any()
     assert _read(recogniser, grey).text == "1171"
 

@@ -402,8 +402,15 @@ def _shape(pieces: list[segment.Piece], nodes: list[_Node], spans: list[tuple[in
                   cut=cut, bent=bent, joins=joins, gaps=gaps)
 
 
-def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
-    """Each candidate's cost: ``-log P(its best digit)`` plus the priors (see the module docstring)."""
+def _straight_ones(probs: np.ndarray, shape: _Shape) -> np.ndarray:
+    """Which candidates are a straight, full-height 1 cut out of a piece (read as 1, bent at most
+    `ONE_BENT`, at least `ONE_TALL` high): the 1s that `ONE_BONUS`, `STRIP`, `PAIR` and `EASE` concern."""
+    return shape.cut & (probs.argmax(axis=1) == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
+
+
+def _cost(probs: np.ndarray, shape: _Shape, one: np.ndarray) -> np.ndarray:
+    """Each candidate's cost: ``-log P(its best digit)`` plus the priors (see the module docstring);
+    `one` marks the straight 1s (`_straight_ones`)."""
     best = probs.argmax(axis=1)
     w, h = shape.width, shape.height
     aspect = w / np.maximum(h, 1e-6)
@@ -412,16 +419,16 @@ def _cost(probs: np.ndarray, shape: _Shape) -> np.ndarray:
     cost += WIDE_COST * np.maximum(0.0, w / np.maximum(h, 0.6) - WIDE)
     cost += NARROW_COST * np.maximum(0.0, NARROW[best] - aspect)
     cost += np.where(shape.cut & (best == 1), ONE_COST * np.maximum(0.0, shape.bent - ONE_BENT), 0.0)
-    cost -= ONE_BONUS * (shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (h >= ONE_TALL))
+    cost -= ONE_BONUS * one
     cost += MERGE_COST * shape.joins + GAP_COST * shape.gaps
     return cost
 
 
-def _pairs(nodes: list[_Node], spans: list[tuple[int, int]], probs: np.ndarray, shape: _Shape) -> np.ndarray:
+def _pairs(nodes: list[_Node], spans: list[tuple[int, int]], probs: np.ndarray,
+           one: np.ndarray) -> np.ndarray:
     """1 for each candidate read as a 1 that a light cut (at most `PAIR_CROSS` stroke widths) splits into two
-    straight, full-height 1s (two 1s side by side, read as one thick bar), else 0."""
+    straight, full-height 1s (`one`: two 1s side by side, read as one thick bar), else 0."""
     best = probs.argmax(axis=1)
-    one = shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
     index = {ij: k for k, ij in enumerate(spans)}
     out = np.zeros(len(spans))
     for k in np.flatnonzero(best == 1):
@@ -434,12 +441,11 @@ def _pairs(nodes: list[_Node], spans: list[tuple[int, int]], probs: np.ndarray, 
     return out
 
 
-def _strips(spans: list[tuple[int, int]], probs: np.ndarray, shape: _Shape) -> np.ndarray:
+def _strips(spans: list[tuple[int, int]], probs: np.ndarray, one: np.ndarray) -> np.ndarray:
     """1 for each candidate that reads as the same digit (not a 1) with a straight, full-height 1
-    cut off its left or right end (a candidate ending at an inner node that is such a 1, the rest
-    another candidate of the same digit), else 0."""
+    (`one`) cut off its left or right end (a candidate ending at an inner node that is such a 1, the
+    rest another candidate of the same digit), else 0."""
     best = probs.argmax(axis=1)
-    one = shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
     index = {ij: k for k, ij in enumerate(spans)}
     out = np.zeros(len(spans))
     for k, (i, j) in enumerate(spans):
@@ -525,10 +531,9 @@ def lattice(ink: np.ndarray, pieces: list[segment.Piece], classify: Classify) ->
     skip = np.zeros(len(spans) + len(joins), dtype=bool)
     skip[len(spans):] = True  # a joining line left out of both digits: its two cuts cost nothing
     line = np.array([-boundary[i] - boundary[j] for i, j in joins])
-    cost = _cost(probs, shape) + STRIP * _strips(spans, probs, shape)
-    cost += PAIR * _pairs(nodes, spans, probs, shape)
-    best = probs.argmax(axis=1)
-    one = shape.cut & (best == 1) & (shape.bent <= ONE_BENT) & (shape.height >= ONE_TALL)
+    one = _straight_ones(probs, shape)
+    cost = _cost(probs, shape, one) + STRIP * _strips(spans, probs, one)
+    cost += PAIR * _pairs(nodes, spans, probs, one)
     return Lattice(nodes, typical, spans + joins, unions + [_region(pieces, *(nodes[i] for i in ij))
                                                             for ij in joins],
                    crops, probs, shape, np.concatenate([cost, line]), boundary, skip,
