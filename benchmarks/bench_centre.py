@@ -21,18 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model.datasets import pendigits  # noqa: E402
-from model.errors import DigitpadError  # noqa: E402
 from model.inputs import images, ink  # noqa: E402
 from model.net.weights import load_weights  # noqa: E402
 from model.recognise import Recogniser  # noqa: E402
-from model.validation import as_scan, load_usps  # noqa: E402
-
-
-def _single(img16: np.ndarray) -> np.ndarray:
-    try:
-        return images.single_digit(images.ink_map(as_scan(img16)))[0]
-    except DigitpadError:
-        return np.zeros((28, 28), np.float32)
+from model.validation import load_usps, scan_inputs  # noqa: E402
 
 
 def main() -> None:
@@ -48,7 +40,7 @@ def main() -> None:
     try:
         for c in (float(v) for v in args.centres.split(",")):
             images.MNIST_CENTRE, ink.CENTRE = c, c
-            usps = int((rec.classify(np.stack([_single(i) for i in uimgs])).argmax(1) != ulabels).sum())
+            usps = int((rec.classify(scan_inputs(uimgs)).argmax(1) != ulabels).sum())
             pen_x = np.stack([ink.normalise(s.strokes) for s in held])
             pen = int((rec.classify(pen_x).argmax(1) != plabels).sum())
             print(f"centre {c:5.2f}  USPS single-digit scans {usps:3d} errors of {len(ulabels)}  "

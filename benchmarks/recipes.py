@@ -30,13 +30,12 @@ import common  # noqa: E402,F401  (repo on sys.path, default data location)
 
 from model.datasets import pendigits
 from model.datasets.mnist import load_mnist  # noqa: E402
-from model.errors import DigitpadError  # noqa: E402
-from model.inputs import images, ink
+from model.inputs import ink
 from model.inputs.deskew import deskew  # noqa: E402
 from model.net import mlp  # noqa: E402
 from model.net.ensemble import probabilities  # noqa: E402
 from model.training_run import TrainConfig, run_training  # noqa: E402
-from model.validation import as_scan, load_usps  # noqa: E402
+from model.validation import load_usps, scan_inputs  # noqa: E402
 
 RECIPES = {
     "plain": {},
@@ -54,13 +53,7 @@ def validation_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     sets["pen 25-30"] = (np.stack([ink.normalise(s.strokes).ravel() for s in held]),
                          np.array([s.label for s in held]))
     imgs, labels = load_usps()
-    rows = []
-    for img in imgs:
-        try:
-            rows.append(images.single_digit(images.ink_map(as_scan(img)))[0].ravel())
-        except DigitpadError:
-            rows.append(np.zeros(784, np.float32))
-    sets["USPS scans"] = (np.stack(rows).astype(np.float32), labels)
+    sets["USPS scans"] = (scan_inputs(imgs).reshape(-1, 784), labels)
     return sets
 
 

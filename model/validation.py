@@ -60,6 +60,18 @@ def as_scan(img16: np.ndarray, size: int = SCAN_SIZE) -> np.ndarray:
     return np.asarray(up, dtype=np.float32) / 255.0
 
 
+def scan_inputs(imgs16: np.ndarray, size: int = SCAN_SIZE) -> np.ndarray:
+    """Each USPS digit rendered as a scan and read whole as one digit by the image pipeline:
+    (n, 28, 28) network inputs, blank where the pipeline finds nothing to read."""
+    out = np.zeros((len(imgs16), 28, 28), dtype=np.float32)
+    for k, img in enumerate(imgs16):
+        try:
+            out[k] = images.single_digit(images.ink_map(as_scan(img, size)))[0]
+        except DigitpadError:
+            pass
+    return out
+
+
 def read_scans(rec: Recogniser, imgs16: np.ndarray, size: int = SCAN_SIZE) -> list[tuple[str, float]]:
     """(digits read, confidence) for each USPS digit rendered as a scan, via the image pipeline."""
     out = []
