@@ -20,9 +20,9 @@ tests (tests/test_segment.py, tests/test_images.py), on smaller sets.
 Each set is read by the new segmentation (by recognition) and by the old
 one (geometry alone) on the same inputs; one-writer pen numbers are reported
 by the gap between digit boxes (spaced 5-20% of the height, touching,
-overlapping 3-5%), USPS rows by spacing (spaced, touching, overlapping by
-3-6% of the size), with the close-call rates and the time to re-read a
-10-digit number after each stroke.
+overlapping 3-5%; and the touching ones written uphill), USPS rows by
+spacing (spaced, touching, overlapping by 3-6% of the size), with the
+close-call rates and the time to re-read a 10-digit number after each stroke.
 
 Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--n-scans 300] [--seed 0]
       [--only pen|scans]
@@ -107,6 +107,9 @@ GAP_BUCKETS = {
     "overlapping": (-0.05, -0.03),
 }
 """Gap between neighbouring digit boxes as a fraction of the digit height (negative: overlap)."""
+RISE = 0.2
+"""The uphill set: each digit of the touching numbers written this fraction of its height above the last
+(about 14 degrees), to catch priors that lean on the generated numbers' level line."""
 
 
 def by_writer(samples: Sequence) -> dict[int, list]:
@@ -148,6 +151,15 @@ def compact_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
         digits.append(st)
         text += str(s.label)
     return strokes, text, digits
+
+
+def rising(digits: Sequence[Sequence[np.ndarray]], per_digit: float) -> list[np.ndarray]:
+    """The strokes of a number written uphill: digit k raised by k x `per_digit` of its own height."""
+    out: list[np.ndarray] = []
+    for k, strokes in enumerate(digits):
+        h = float(np.ptp(np.concatenate(strokes)[:, 1]))
+        out.extend(s - np.array([0.0, k * per_digit * h]) for s in strokes)
+    return out
 
 
 def compact_numbers(samples: Sequence, n: int, seed: int, gap: tuple[float, float],
@@ -478,6 +490,10 @@ def pen_sets(args, rec, held, show) -> None:
         cases = compact_numbers(held, args.n, args.seed + 10 + k, gap)
         show(f"pen numbers {bucket}", cases, rec.read_strokes, read_geometry(rec))
         print(f"  (perfect split: string {oracle_strings(rec, cases):.4f})")
+    touching = compact_numbers(held, args.n, args.seed + 10 + list(GAP_BUCKETS).index("touching"),
+                               GAP_BUCKETS["touching"])
+    uphill = [(rising(d, RISE), text, d) for _, text, d in touching]
+    show(f"pen numbers touching, uphill {RISE:.0%}/digit", uphill, rec.read_strokes, read_geometry(rec))
     mixed = compact_numbers(held, args.n, args.seed + 20, (-0.05, 0.20))
     show("pen numbers gap -5..+20%", mixed, rec.read_strokes, read_geometry(rec))
     flagged_wrong, flagged_right = close_call_rates(rec.read_strokes, mixed)
