@@ -131,6 +131,16 @@ def test_compact_one_writer_numbers(recogniser, held_out, bucket, floor):
     assert new.string_rate >= floor, misses[:20]  # ...and this one passes
 
 
+def test_numbers_written_uphill_read_as_well_as_level_ones(recogniser, held_out):
+    """The generated numbers sit on a level line; a prior that leans on that must not cost uphill writing."""
+    cases = bench.compact_numbers(held_out, 150, 77, bench.GAP_BUCKETS["touching"])
+    level, _ = bench.score(recogniser.read_strokes, cases)
+    uphill, misses = bench.score(recogniser.read_strokes,
+                                 [(bench.rising(d, bench.RISE), text, d) for _, text, d in cases])
+    print(f"\ntouching pen numbers, level {level.string_rate:.4f}, uphill {uphill.string_rate:.4f}")
+    assert uphill.string_rate >= level.string_rate - 0.02, misses[:20]
+
+
 def test_spaced_numbers_lose_nothing(recogniser, held_out):
     cases = bench.compact_numbers(held_out, 150, 78, bench.GAP_BUCKETS["spaced"])
     new, misses = bench.score(recogniser.read_strokes, cases)
