@@ -486,13 +486,12 @@ def pen_sets(args, rec, held, show) -> None:
     show("pen single (writers 25-30)", singles, rec.read_strokes, read_geometry(rec))
     split = np.mean([len(rec.read_strokes(st).digits) > 1 for st, _ in singles])
     print(f"  a lone pen digit read as two or more digits: {100 * split:.2f}% of {len(singles)}")
+    by_gap = {}
     for k, (bucket, gap) in enumerate(GAP_BUCKETS.items()):
-        cases = compact_numbers(held, args.n, args.seed + 10 + k, gap)
+        cases = by_gap[bucket] = compact_numbers(held, args.n, args.seed + 10 + k, gap)
         show(f"pen numbers {bucket}", cases, rec.read_strokes, read_geometry(rec))
         print(f"  (perfect split: string {oracle_strings(rec, cases):.4f})")
-    touching = compact_numbers(held, args.n, args.seed + 10 + list(GAP_BUCKETS).index("touching"),
-                               GAP_BUCKETS["touching"])
-    uphill = [(rising(d, RISE), text, d) for _, text, d in touching]
+    uphill = [(rising(d, RISE), text, d) for _, text, d in by_gap["touching"]]
     show(f"pen numbers touching, uphill {RISE:.0%}/digit", uphill, rec.read_strokes, read_geometry(rec))
     mixed = compact_numbers(held, args.n, args.seed + 20, (-0.05, 0.20))
     show("pen numbers gap -5..+20%", mixed, rec.read_strokes, read_geometry(rec))
