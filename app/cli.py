@@ -63,6 +63,9 @@ def train_config(args: argparse.Namespace, command: str):
 
     hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
     Layout.with_hidden(hidden)
+    average = getattr(args, "average_stages", 1)
+    if not 1 <= average <= max(1, args.stages):
+        raise ValueError(f"--average-stages {average}: expected a number from 1 to --stages ({args.stages})")
     members = tuple(MemberSpec.parse(m) for m in getattr(args, "member", None) or [])
     for m in members:
         Layout.with_hidden(list(m.hidden))
@@ -79,6 +82,7 @@ def train_config(args: argparse.Namespace, command: str):
         pen_holdout=args.pen_holdout,
         augment=args.augment,
         stages=args.stages,
+        average_stages=average,
         validation=args.validation,
         command=command,
     )
@@ -316,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="distorted copies of each training image per stage (0: none)")
     t.add_argument("--stages", type=int, default=1,
                    help="split --max-iter over this many stages, each on fresh distortions")
+    t.add_argument("--average-stages", type=int, default=1, metavar="K",
+                   help="keep the mean of the weights at the end of the last K stages (1: the last stage's)")
     t.add_argument("--validation", type=int, default=0,
                    help="hold out the last N MNIST training images to report validation accuracy")
     t.set_defaults(func=cmd_train)

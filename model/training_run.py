@@ -79,6 +79,8 @@ class TrainConfig:
     validation: int = 0
     deskew: bool = False
     pen_copies: int = 3
+    average_stages: int = 1
+    """Keep the mean of the weights at the end of the last this-many stages (1: the last stage's own)."""
     members: tuple[MemberSpec, ...] = ()
     """Two or more: train a committee (`run_committee`), each member with its own size and preprocessing."""
     command: str = ""
@@ -129,6 +131,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
         "iterations": total_iter,
         "max_iter": config.max_iter,
         "stages": stages,
+        **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
         "augment": config.augment,
         "seed": config.seed,
         "deskew": config.deskew,
@@ -168,11 +171,14 @@ def run_training(
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
     extra: tuple[np.ndarray, np.ndarray, str] | None = None,
+    on_stage: Callable[[int, list[np.ndarray]], None] | None = None,
 ) -> RunResult:
     """Train as `config` says; write the weights folder to `out` (if given).
 
     `extra` = (X, y, name) adds more training rows (the user's own samples, from the
     Retrain dialog); they are recorded in model.json under ``data[name]``.
+    `on_stage(k, thetas)` is called with the weights at the end of every completed
+    stage k (1-based), before any averaging.
     """
     layout = Layout.with_hidden(config.hidden)
     train_split = load_mnist("train", config.data_dir)
@@ -230,6 +236,8 @@ def run_training(
     history: dict = {"cost": [], "stages": []}  # model.json's "history": the Training chart's data
     t0 = time.perf_counter()
     cancelled = False
+    keep = max(1, config.average_stages)
+    stage_ends: list[list[np.ndarray]] = []  # the last `keep` stages' weights, for averaging
     for stage, n_iter in enumerate(per_stage):
         if config.augment:
             from model.inputs.augment import augment_batch
@@ -260,6 +268,9 @@ def run_training(
         if result.cancelled:
             cancelled = True
             break
+        if on_stage is not None:
+            on_stage(stage + 1, thetas)
+        stage_ends = [*stage_ends, thetas][-keep:]
         if stages > 1 and stage < stages - 1:
             interim = _measure(config, layout, thetas, data, total_iter, time.perf_counter() - t0, False)
             interim["completed_stages"] = stage + 1
@@ -270,6 +281,9 @@ def run_training(
                    if "pen_holdout_accuracy" in interim else ""))
             if out is not None:
                 save_weights(out, thetas, interim)
+    if keep > 1 and not cancelled:
+        thetas = average_weights(stage_ends)
+        log(f"kept the mean of the last {len(stage_ends)} stages' weights")
     seconds = time.perf_counter() - t0
 
     meta = _measure(config, layout, thetas, data, total_iter, seconds, cancelled)
@@ -278,6 +292,13 @@ def run_training(
     if out is not None:
         save_weights(out, thetas, meta)
     return RunResult(thetas=thetas, meta=meta, cancelled=cancelled)
+
+
+def average_weights(snapshots: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """The element-wise mean of several sets of Thetas of one layout (stage ends of one run)."""
+    if not snapshots:
+        raise ValueError("average_weights: expected at least one set of Thetas, got none")
+    return [np.mean(np.stack(layer), axis=0) for layer in zip(*snapshots, strict=True)]
 
 
 def train_model(
@@ -305,6 +326,7 @@ def run_committee(
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
     extra: tuple[np.ndarray, np.ndarray, str] | None = None,
+    on_stage: Callable[[str, int, list[np.ndarray]], None] | None = None,
 ) -> RunResult:
     """Train each member as `config` says but with its own size and preprocessing, then save them together.
 
@@ -316,7 +338,8 @@ def run_committee(
     the same settings and data is reused, not trained again (the trainer is
     deterministic, so training it again would write the same bytes).
     ``RunResult.thetas`` are the first member's; ``meta`` describes the
-    committee and its averaged accuracies.
+    committee and its averaged accuracies. `on_stage(member name, k, thetas)`
+    sees every trained member's weights at the end of its stage k.
     """
     members = list(config.members)
     t0 = time.perf_counter()
@@ -343,8 +366,9 @@ def run_committee(
             result = finished
             total[0] -= config.max_iter
         else:
+            member_stage = None if on_stage is None else (lambda k, th, name=name: on_stage(name, k, th))
             result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log,
-                                  extra)
+                                  extra, member_stage)
             trained[0] += config.max_iter
         results.append((name, result, spec))
         if result.cancelled:
@@ -385,6 +409,8 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
 
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
+    want["average_stages"] = max(1, cfg.average_stages)
+    got["average_stages"] = meta.get("average_stages", 1)
     got["deskew"] = meta.get("deskew", False)
     got["pen_copies"] = meta.get("pen_copies", 3 if "pen_holdout_writers" in meta else 0)
     got["mnist"] = meta.get("data", {}).get("mnist", {}).get("sha256")
@@ -409,6 +435,7 @@ def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> 
         "lambda": config.lam,
         "max_iter": config.max_iter,
         "stages": max(1, config.stages),
+        **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
         "augment": config.augment,
         "seed": config.seed,
         "training_seconds": round(sum(r.meta.get("training_seconds", 0.0) for _, r, _ in results), 1),

@@ -123,3 +123,9 @@ def test_train_cli_small_run_writes_weights(tmp_path):
 def test_train_rejects_bad_hidden_layers():
     r = run_cli("train", "--hidden-layers", "300,abc")
     assert r.returncode == 2 and "300,abc" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "3"])
+def test_train_rejects_average_stages_outside_the_stages(k):
+    r = run_cli("train", "--stages", "2", "--average-stages", k)
+    assert r.returncode == 2 and "--average-stages" in r.stderr and "Traceback" not in r.stderr

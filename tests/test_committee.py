@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import MNIST
 
+from model.datasets.mnist import load_mnist
 from model.errors import WeightsError
 from model.evaluate import report
 from model.net.weights import is_weights_folder, load_weights
@@ -115,3 +116,36 @@ def test_one_member_alone_trains_the_same_network_as_inside_a_committee(committe
     assert alone.meta["deskew"] is True and not alone.members
     for name in ("Theta1.txt", "Theta2.txt"):
         assert (tmp_path / "alone" / name).read_bytes() == (out / "member2" / name).read_bytes()
+
+
+def test_average_stages_keeps_the_mean_of_the_last_stage_ends(tmp_path):
+    """`--average-stages 2` writes each member as the mean of its weights after the last two stages
+    (what `on_stage` saw), records it, measures the averaged weights, and is not mistaken for a
+    finished member of a run without averaging."""
+    config = TrainConfig(hidden=[10], lam=1.0, max_iter=12, seed=2, data_dir=str(MNIST), limit=3000,
+                         stages=3, augment=1, average_stages=2, command="test",
+                         members=(MemberSpec((12,)), MemberSpec((8,), deskew=True)))
+    seen: dict[tuple[str, int], list[np.ndarray]] = {}
+    result = run_committee(config, tmp_path / "w",
+                           on_stage=lambda name, k, th: seen.__setitem__((name, k), [t.copy() for t in th]))
+    assert sorted(seen) == [(m, k) for m in ("member1", "member2") for k in (1, 2, 3)]
+    saved = load_weights(tmp_path / "w")
+    assert saved.meta["average_stages"] == 2
+    for name, net in zip(("member1", "member2"), saved.networks, strict=True):
+        assert net.meta["average_stages"] == 2
+        for i, theta in enumerate(net.thetas):
+            mean = (seen[(name, 2)][i] + seen[(name, 3)][i]) / 2
+            np.testing.assert_allclose(theta, mean, rtol=1e-6, atol=1e-7)
+            assert not np.allclose(theta, seen[(name, 3)][i], rtol=1e-4, atol=1e-5)  # not the last stage's
+    test = load_mnist("test", str(MNIST))  # model.json's figure is the averaged weights'
+    got = Recogniser(saved.networks[0]).classify(test.X).argmax(1)
+    assert result.members[0][2]["test_accuracy"] == pytest.approx(float((got == test.y).mean()), abs=2e-4)
+    # the same run without averaging does not reuse these members from the staging folder
+    import shutil
+
+    staging = tmp_path / ".w1.members"
+    shutil.copytree(tmp_path / "w" / "member1", staging / "member1")
+    lines: list[str] = []
+    run_committee(replace(config, average_stages=1, members=config.members[:1] * 2), tmp_path / "w1",
+                  log=lines.append)
+    assert not any("reusing" in line for line in lines)
