@@ -402,14 +402,13 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
         "max_iter": cfg.max_iter, "stages": max(1, cfg.stages), "augment": cfg.augment, "seed": cfg.seed,
         "deskew": cfg.deskew, "pen_copies": cfg.pen_copies if cfg.pen else 0,
         "mnist": {**train_sha, **test.sha256}, "limit": cfg.limit or None,
-        "validation_images": cfg.validation or None,
+        "validation_images": cfg.validation or None, "average_stages": max(1, cfg.average_stages),
     }
     if cfg.pen:
         from model.datasets import pendigits
 
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
-    want["average_stages"] = max(1, cfg.average_stages)
     got["average_stages"] = meta.get("average_stages", 1)
     got["deskew"] = meta.get("deskew", False)
     got["pen_copies"] = meta.get("pen_copies", 3 if "pen_holdout_writers" in meta else 0)
