@@ -427,8 +427,10 @@ class TeachDialog(_Dialog):
         self.strokes = []
         self.version += 1
         self.current = self._next_empty()
-        self.render()
+        # Count first: render() ends in the main window's refresh (on_change), which must
+        # not show this cell filled beside a sample count without it.
         self.on_samples_changed()
+        self.render()
 
     def _thumb(self, strokes) -> tk.PhotoImage:
         from model.inputs.ink import as_strokes, normalise
