@@ -35,7 +35,7 @@ def _read_grey(recogniser, grey: np.ndarray):
 
 def test_usps_rows_are_split_and_read(recogniser, usps):
     X, y = usps
-    rows = bench.usps_rows(X, y, 150, seed=11)
+    rows = bench.usps_rows(X, y, 90, seed=11)
     score, misses = bench.score(bench.read_grey(recogniser), rows)
     print(f"\nUSPS rows of 2-6 digits (n={score.n}): count right {score.count_rate:.4f}, "
           f"whole string right {score.string_rate:.4f}")
@@ -45,7 +45,7 @@ def test_usps_rows_are_split_and_read(recogniser, usps):
 
 def test_usps_single_digit_scans_are_read(recogniser, usps):
     X, y = usps
-    singles = bench.usps_rows(X, y, 250, seed=12, lengths=(1, 1))
+    singles = bench.usps_rows(X, y, 150, seed=12, lengths=(1, 1))
     score, misses = bench.score(bench.read_grey(recogniser), singles)
     print(f"\nUSPS single-digit scans (n={score.n}): right {score.string_rate:.4f} "
           f"(count right {score.count_rate:.4f})")
@@ -55,7 +55,7 @@ def test_usps_single_digit_scans_are_read(recogniser, usps):
 
 def test_pen_scans_thin_and_thick_light_and_dark(recogniser, pen_samples):
     held = [s for s in pen_samples if s.writer in bench.HOLDOUT_WRITERS]
-    scans = bench.pen_scans(held, 100, seed=13)
+    scans = bench.pen_scans(held, 60, seed=13)
     score, misses = bench.score(bench.read_grey(recogniser), scans)
     print(f"\npen numbers drawn with 2-14 px pens, scanned (n={score.n}): count right "
           f"{score.count_rate:.4f}, whole string right {score.string_rate:.4f}")
@@ -86,7 +86,7 @@ def test_colour_photo_files_either_polarity(recogniser, usps, tmp_path):
 def test_tightly_cropped_digits_of_any_size(recogniser, usps):
     """A digit filling its whole picture (no margin), from 16 px (USPS's own size) to 300 px."""
     X, y = usps
-    idx = np.random.default_rng(19).choice(len(X), 150, replace=False)
+    idx = np.random.default_rng(19).choice(len(X), 100, replace=False)
     for size in (16, 48, 300):
         ok = 0
         for i in idx:
