@@ -52,6 +52,21 @@ def recogniser(shipped):
     return Recogniser(shipped)
 
 
+@pytest.fixture(scope="session")
+def shipped_report(tmp_path_factory) -> tuple[Path, dict]:
+    """`digitpad report` on the shipped weights from source, written once per session into
+    TMP/out with an empty user cache in TMP/cache (test_report checks it; test_frozen
+    compares the bundle's report with it)."""
+    import json
+
+    tmp = tmp_path_factory.mktemp("shipped-report")
+    out = tmp / "out"
+    r = run_cli("report", "--weights", str(WEIGHTS), "--out", str(out),
+                env={"XDG_CACHE_HOME": str(tmp / "cache")})
+    assert r.returncode == 0, r.stderr
+    return out, json.loads((out / "report.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def held_out(pen_samples):
     """The pen digits of the validation writers, kept out of the shipped model's training."""

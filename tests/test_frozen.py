@@ -4,7 +4,8 @@ The bundle is built once per test session, into a temporary folder, with
 ``pyinstaller --noconfirm --distpath TMP/dist --workpath TMP/build build.spec``
 run from the repository root: the one-folder build (``dist/digitpad/digitpad``)
 and, for the tests parametrised over both, the one-file build
-(``DIGITPAD_ONEFILE=1``, ``dist/onefile/digitpad``). Every frozen run gets an
+(``DIGITPAD_ONEFILE=1``, ``dist/onefile/digitpad``). The two builds start
+together, when the first frozen test needs either, and run side by side. Every frozen run gets an
 environment without PYTHONPATH/PYTHONHOME and a throw-away user data folder;
 answers are compared with the source install (``python -m app`` through
 conftest's `run_cli`), never with hard-coded numbers, and no time is asserted.
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,43 +58,73 @@ def project_version() -> str:
 # --------------------------------------------------------------------------- building
 
 
-def _build(dist: Path, work: Path, onefile: bool) -> None:
-    env = dict(os.environ)
-    env.pop("DIGITPAD_ONEFILE", None)
-    if onefile:
-        env["DIGITPAD_ONEFILE"] = "1"
-    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-           "--distpath", str(dist), "--workpath", str(work), str(SPEC)]
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
-    assert r.returncode == 0, f"pyinstaller failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+class _Build:
+    """One PyInstaller run in the background, with its own folders (and its own cache, so two
+    builds can run at once on the two cores without sharing PyInstaller's binary cache)."""
+
+    def __init__(self, tmp: Path, onefile: bool):
+        env = dict(os.environ)
+        env.pop("DIGITPAD_ONEFILE", None)
+        if onefile:
+            env["DIGITPAD_ONEFILE"] = "1"
+        env["PYINSTALLER_CONFIG_DIR"] = str(tmp / "config")
+        self.exe = tmp / "dist" / ("onefile" if onefile else "digitpad") / "digitpad"
+        self.log = open(tmp / "pyinstaller.log", "w+")  # noqa: SIM115 (closed in wait)
+        cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+               "--distpath", str(tmp / "dist"), "--workpath", str(tmp / "build"), str(SPEC)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self) -> Path:
+        """The executable, once the build has finished (asserts it succeeded)."""
+        try:
+            code = self.proc.wait(timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        self.log.seek(0)
+        out = self.log.read()
+        self.log.close()
+        assert code == 0, f"pyinstaller failed ({code}):\n{out[-6000:]}"
+        assert self.exe.is_file() and os.access(self.exe, os.X_OK), f"no executable at {self.exe}"
+        return self.exe
 
 
-def _bundle(tmp_path_factory, onefile: bool) -> Path:
-    """Path of the frozen executable, built on first use (or taken from DIGITPAD_FROZEN_DIST)."""
-    rel = Path("onefile", "digitpad") if onefile else Path("digitpad", "digitpad")
-    given = os.environ.get("DIGITPAD_FROZEN_DIST")
-    if given:
-        exe = Path(given) / rel
+@pytest.fixture(scope="session")
+def _builds(tmp_path_factory) -> Iterator[dict[str, _Build] | None]:
+    """Both builds, started together on first use (None when DIGITPAD_FROZEN_DIST gives them)."""
+    if os.environ.get("DIGITPAD_FROZEN_DIST"):
+        yield None
+        return
+    builds = {kind: _Build(tmp_path_factory.mktemp(kind), onefile=kind == "onefile")
+              for kind in ("onedir", "onefile")}
+    yield builds
+    for b in builds.values():
+        if b.proc.poll() is None:
+            b.proc.kill()
+            b.proc.wait()
+
+
+def _bundle(builds: dict[str, _Build] | None, onefile: bool) -> Path:
+    """Path of the frozen executable, waited for (or taken from DIGITPAD_FROZEN_DIST)."""
+    if builds is None:
+        rel = Path("onefile", "digitpad") if onefile else Path("digitpad", "digitpad")
+        exe = Path(os.environ["DIGITPAD_FROZEN_DIST"]) / rel
         if not exe.is_file():
-            pytest.skip(f"DIGITPAD_FROZEN_DIST={given} has no {rel}")
+            pytest.skip(f"DIGITPAD_FROZEN_DIST={os.environ['DIGITPAD_FROZEN_DIST']} has no {rel}")
         return exe
-    tmp = tmp_path_factory.mktemp("onefile" if onefile else "onedir")
-    _build(tmp / "dist", tmp / "build", onefile)
-    exe = tmp / "dist" / rel
-    assert exe.is_file() and os.access(exe, os.X_OK), f"no executable at {exe}"
-    return exe
+    return builds["onefile" if onefile else "onedir"].wait()
 
 
 @pytest.fixture(scope="session")
-def onedir_exe(tmp_path_factory) -> Path:
+def onedir_exe(_builds) -> Path:
     """The one-folder build's executable (dist/digitpad/digitpad)."""
-    return _bundle(tmp_path_factory, onefile=False)
+    return _bundle(_builds, onefile=False)
 
 
 @pytest.fixture(scope="session")
-def onefile_exe(tmp_path_factory) -> Path:
+def onefile_exe(_builds) -> Path:
     """The one-file build's executable (dist/onefile/digitpad)."""
-    return _bundle(tmp_path_factory, onefile=True)
+    return _bundle(_builds, onefile=True)
 
 
 @pytest.fixture(scope="session", params=["onedir", "onefile"])
@@ -267,7 +299,7 @@ def test_train_matches_source_install(onedir_exe, tmp_path):
 
 
 @needs_mnist
-def test_report_matches_source_install(onedir_exe, tmp_path):
+def test_report_matches_source_install(onedir_exe, shipped_report, tmp_path):
     """`digitpad report` works frozen: the same files, numbers and pictures (fonts too) as from source."""
     from PIL import Image
 
@@ -275,19 +307,15 @@ def test_report_matches_source_install(onedir_exe, tmp_path):
     frozen = run_frozen(onedir_exe, "report", "--out", "rep-frozen", cwd=tmp_path,
                         env=clean_env(tmp_path / "home", XDG_CACHE_HOME=str(tmp_path / "cache-frozen")))
     assert frozen.returncode == 0, frozen.stderr
-    source = run_cli("report", "--weights", str(WEIGHTS), "--out", str(tmp_path / "rep-source"),
-                     env={"DIGITPAD_HOME": str(tmp_path / "src-home"),
-                          "XDG_CACHE_HOME": str(tmp_path / "cache-source")})
-    assert source.returncode == 0, source.stderr
+    source_out, want = shipped_report  # the source install's report on the shipped weights
     got = json.loads((tmp_path / "rep-frozen" / "report.json").read_text())
-    want = json.loads((tmp_path / "rep-source" / "report.json").read_text())
     assert got["files"] == want["files"]
     for key in ("accuracy", "per_class", "confusion", "robustness"):
         assert got[key] == want[key], key
     for name in got["files"]:
         if name.endswith(".png"):
             with Image.open(tmp_path / "rep-frozen" / name) as a, \
-                    Image.open(tmp_path / "rep-source" / name) as b:
+                    Image.open(source_out / name) as b:
                 assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b)), name
     assert bundle_listing(onedir_exe) == before, "nothing may be written into the bundle"
 
