@@ -37,6 +37,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folders", nargs="+", help="one network's weights folder each")
     p.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA); pendigits and USPS beside it")
+    p.add_argument("--pen-only", action="store_true", help="skip the USPS scans (seconds instead of minutes)")
     args = p.parse_args()
 
     nets = [load_weights(f) for f in args.folders]
@@ -44,7 +45,7 @@ def main() -> None:
     held = [s for s in samples if s.writer in WRITERS]
     labels = np.array([s.label for s in held])
     writers = np.array([s.writer for s in held])
-    uimgs, ulabels = load_usps(None)
+    uimgs, ulabels = (None, None) if args.pen_only else load_usps(None)
     for i, f in enumerate(args.folders):
         print(f"{i + 1}: {f} ({nets[i].describe()})")
     for r in range(1, len(nets) + 1):
@@ -58,11 +59,14 @@ def main() -> None:
             wrong = pen_probabilities(rec, held).argmax(axis=1) != labels
             pen_err = int(wrong.sum())
             by_writer = "/".join(str(int(wrong[writers == w].sum())) for w in WRITERS)
-            usps_err = sum(t != str(lbl) for (t, _), lbl in zip(read_scans(rec, uimgs), ulabels, strict=True))
+            usps = ""
+            if uimgs is not None:
+                scans = read_scans(rec, uimgs)
+                usps_err = sum(t != str(lbl) for (t, _), lbl in zip(scans, ulabels, strict=True))
+                usps = f"  usps {usps_err:4d} errors of {len(ulabels)}"
             print(f"{'+'.join(str(i + 1) for i in combo):8s} pen {pen_err:3d} errors of {len(labels)} "
-                  f"(writers {WRITERS[0]}-{WRITERS[-1]}: {by_writer})  "
-                  f"usps {usps_err:4d} errors of {len(ulabels)}  ({time.perf_counter() - t0:.0f} s)",
-                  flush=True)
+                  f"(writers {WRITERS[0]}-{WRITERS[-1]}: {by_writer}){usps}  "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
