@@ -74,6 +74,7 @@ class MainWindow(TeachingMixin, FilesMixin):
         self._picture_cache: tuple[tuple, tk.PhotoImage, float, float, float] | None = None
         self._preview_key: object = None
         self._debug_path = os.environ.get("DIGITPAD_DEBUG_STATE") or None
+        self._debug_job: str | None = None
         self._init_teaching()
         root.title(TITLE)
         root.report_callback_exception = self.report_exception
@@ -723,8 +724,14 @@ class MainWindow(TeachingMixin, FilesMixin):
         return info
 
     def _write_debug_state(self) -> None:
-        if not self._debug_path or not self.state.ready:
-            return
+        """Write the snapshot once the current Tk callback has finished (at idle), so that a
+        callback that refreshes twice on its way (a dialog's redraw, then the sample count)
+        never leaves a half-updated snapshot for a test to read."""
+        if self._debug_path and self.state.ready and self._debug_job is None:
+            self._debug_job = self.root.after_idle(self._flush_debug_state)
+
+    def _flush_debug_state(self) -> None:
+        self._debug_job = None
         tmp = f"{self._debug_path}.tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as f:

@@ -427,10 +427,8 @@ class TeachDialog(_Dialog):
         self.strokes = []
         self.version += 1
         self.current = self._next_empty()
-        # Count first: render() ends in the main window's refresh (on_change), which must
-        # not show this cell filled beside a sample count without it.
-        self.on_samples_changed()
         self.render()
+        self.on_samples_changed()
 
     def _thumb(self, strokes) -> tk.PhotoImage:
         from model.inputs.ink import as_strokes, normalise
