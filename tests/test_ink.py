@@ -90,3 +90,30 @@ def test_replay_all_pendigits_through_the_ink_pipeline(shipped, pen_samples):
     # The pad's entry point agrees with the batch path.
     for s in pen_samples[:20]:
         assert rec.read_strokes(s.strokes).digits[0].digit == rec.classify(ink.normalise(s.strokes)).argmax()
+
+
+def _reference_draw(strokes, width_px: float, size: int) -> np.ndarray:
+    """The plain Pillow way: ImageDraw.line through the points, a disc at every point."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(img)
+    r = width_px / 2.0
+    for s in strokes:
+        pts = [(float(x), float(y)) for x, y in s]
+        if len(pts) > 1:
+            draw.line(pts, fill=255, width=max(1, int(round(width_px))))
+        for x, y in pts:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(img, dtype=np.float32)
+
+
+@pytest.mark.parametrize("width_px", [1.0, 1.7 * 4, ink.DEFAULT_THICKNESS * 4, 2.9 * 4])
+def test_raster_is_pixel_for_pixel_the_plain_pillow_drawing(pen_samples, width_px):
+    """`_draw` calls Pillow's drawing core directly for speed; the pixels must not move by one,
+    or the shipped weights would no longer be what their command trains."""
+    rng = np.random.default_rng(5)
+    for k in rng.choice(len(pen_samples), 150, replace=False):
+        strokes = [np.asarray(s, dtype=np.float32) * 0.4 + rng.uniform(-3, 3, size=2)
+                   for s in pen_samples[k].strokes]  # float32 and off-grid, as jittered copies are
+        assert np.array_equal(ink._draw(strokes, width_px, 112), _reference_draw(strokes, width_px, 112)), k
