@@ -5,10 +5,12 @@ The bundle is built once per test session, into a temporary folder, with
 run from the repository root: the one-folder build (``dist/digitpad/digitpad``)
 and, for the tests parametrised over both, the one-file build
 (``DIGITPAD_ONEFILE=1``, ``dist/onefile/digitpad``). The two builds start
-together, when the first frozen test needs either, and run side by side. Every frozen run gets an
-environment without PYTHONPATH/PYTHONHOME and a throw-away user data folder;
-answers are compared with the source install (``python -m app`` through
-conftest's `run_cli`), never with hard-coded numbers, and no time is asserted.
+together, when the first frozen test needs either, and run side by side (a
+build not needed by the selected tests is stopped at the end). Every frozen
+run gets an environment without PYTHONPATH/PYTHONHOME and a throw-away user
+data folder; answers are compared with the source install (``python -m app``
+through conftest's `run_cli`), never with hard-coded numbers, and no time is
+asserted.
 (So the working tree, the shipped weights above all, must not change while
 the session runs: the bundle is a snapshot of it taken at the start.)
 
