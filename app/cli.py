@@ -90,7 +90,7 @@ def train_config(args: argparse.Namespace, command: str):
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a network and write its weights folder."""
-    from model.training_run import train_model
+    from model.training_run import stage_saver, train_model
 
     try:
         config = train_config(args, " ".join(["digitpad", *sys.argv[1:]]))
@@ -112,8 +112,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
+    on_stage = None
+    if args.save_stages:
+        try:
+            Path(args.save_stages).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _error(f"{args.save_stages}: cannot write stage weights there ({exc.strerror or exc})")
+            return EXIT_USAGE
+        on_stage = stage_saver(Path(args.save_stages), config, log=print)
     with _ctrl_c_cancels(cancel, "stopping after this iteration"):
-        result = train_model(config, Path(args.out), progress=progress, cancel=cancel, log=print)
+        result = train_model(config, Path(args.out), progress=progress, cancel=cancel, log=print,
+                             on_stage=on_stage)
     if tty:
         print(file=sys.stderr)
     meta = result.meta
@@ -322,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="split --max-iter over this many stages, each on fresh distortions")
     t.add_argument("--average-stages", type=int, default=1, metavar="K",
                    help="keep the mean of the weights at the end of the last K stages (1: the last stage's)")
+    t.add_argument("--save-stages", metavar="DIR",
+                   help="also write every stage's weights to DIR/NAME-stageK (NAME: network or memberN), "
+                        "to compare stages with benchmarks/committees.py")
     t.add_argument("--validation", type=int, default=0,
                    help="hold out the last N MNIST training images to report validation accuracy")
     t.set_defaults(func=cmd_train)

@@ -301,6 +301,28 @@ def average_weights(snapshots: list[list[np.ndarray]]) -> list[np.ndarray]:
     return [np.mean(np.stack(layer), axis=0) for layer in zip(*snapshots, strict=True)]
 
 
+def stage_saver(folder: Path, config: TrainConfig,
+                log: Callable[[str], None] = lambda s: None) -> Callable[[str, int, list[np.ndarray]], None]:
+    """An `on_stage` hook for `train_model` that writes every stage's weights as a Theta folder,
+    ``folder/NAME-stageK`` (NAME: ``network``, or a committee's ``memberN``), for reading
+    stage against stage later (`benchmarks/committees.py`); each records its stage and the
+    preprocessing its member wants (``deskew``). A stage that cannot be written is logged in
+    one line and training goes on."""
+    specs = {f"member{i + 1}": m for i, m in enumerate(config.members)} if len(config.members) > 1 else {}
+    single = config.members[0].deskew if len(config.members) == 1 else config.deskew
+
+    def save(name: str, k: int, thetas: list[np.ndarray]) -> None:
+        target = Path(folder) / f"{name}-stage{k}"
+        deskew_it = specs[name].deskew if name in specs else single
+        try:
+            save_weights(target, thetas, {"stage": k, "stages": max(1, config.stages), "deskew": deskew_it,
+                                          "command": config.command})
+        except OSError as exc:
+            log(f"{target}: cannot save this stage's weights ({exc.strerror or exc}); training goes on")
+
+    return save
+
+
 def train_model(
     config: TrainConfig,
     out: Path | None,
@@ -308,15 +330,19 @@ def train_model(
     cancel: threading.Event | None = None,
     log: Callable[[str], None] = lambda s: None,
     extra: tuple[np.ndarray, np.ndarray, str] | None = None,
+    on_stage: Callable[[str, int, list[np.ndarray]], None] | None = None,
 ) -> RunResult:
     """What `digitpad train` and the Retrain dialog run: a committee when `config.members` has
-    two or more members, else one network (shaped by the single member, if one is given)."""
+    two or more members, else one network (shaped by the single member, if one is given).
+    `on_stage(name, k, thetas)` sees the weights at the end of every stage (name: a committee
+    member's, else ``network``)."""
     if len(config.members) > 1:
-        return run_committee(config, out, progress, cancel, log, extra)
+        return run_committee(config, out, progress, cancel, log, extra, on_stage)
     if config.members:
         m = config.members[0]
         config = replace(config, hidden=list(m.hidden), deskew=m.deskew, pen_copies=m.pen_copies, members=())
-    return run_training(config, out, progress, cancel, log, extra)
+    one = None if on_stage is None else (lambda k, thetas: on_stage("network", k, thetas))
+    return run_training(config, out, progress, cancel, log, extra, one)
 
 
 def run_committee(

@@ -125,6 +125,35 @@ def test_train_rejects_bad_hidden_layers():
     assert r.returncode == 2 and "300,abc" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_train_saves_every_stage_of_every_member(tmp_path):
+    """--save-stages writes each member's weights after each stage (a real, tiny L-BFGS-B run):
+    the last stage's are the member's shipped files byte for byte, and each folder loads with
+    its member's preprocessing."""
+    from model.net.weights import load_weights
+
+    stages, out = tmp_path / "stages", tmp_path / "w"
+    r = run_cli("train", "--limit", "300", "--max-iter", "6", "--stages", "2", "--seed", "3",
+                "--member", "20", "--member", "20:deskew", "--save-stages", str(stages), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in stages.iterdir()) == [
+        "member1-stage1", "member1-stage2", "member2-stage1", "member2-stage2"]
+    for m, deskewed in (("member1", False), ("member2", True)):
+        first, last = load_weights(stages / f"{m}-stage1"), load_weights(stages / f"{m}-stage2")
+        assert first.deskew == last.deskew == deskewed and last.meta["stage"] == 2
+        assert not np.array_equal(first.thetas[0], last.thetas[0])
+        for name in ("Theta1.txt", "Theta2.txt"):
+            assert (stages / f"{m}-stage2" / name).read_bytes() == (out / m / name).read_bytes()
+
+
+def test_train_save_stages_into_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run_cli("train", "--limit", "100", "--max-iter", "2", "--save-stages", str(blocker / "sub"),
+                "--out", str(tmp_path / "w"))
+    assert r.returncode == 2 and str(blocker / "sub") in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "w").exists()
+
+
 @pytest.mark.parametrize("k", ["0", "3"])
 def test_train_rejects_average_stages_outside_the_stages(k):
     r = run_cli("train", "--stages", "2", "--average-stages", k)
