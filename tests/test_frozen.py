@@ -281,11 +281,13 @@ def test_evaluate_matches_source_install(exe, tmp_path):
 def test_train_matches_source_install(onedir_exe, tmp_path):
     """A short training run (L-BFGS-B, pen data, distortions) works frozen and writes outside the bundle."""
     before = bundle_listing(onedir_exe)
-    common = ["train", "--limit", "300", "--max-iter", "4", "--hidden", "20", "--pen", "--augment", "1",
-              "--validation", "100", "--seed", "3"]
-    frozen = run_frozen(onedir_exe, *common, "--out", "w-frozen", cwd=tmp_path)
+    common = ["train", "--limit", "300", "--max-iter", "4", "--stages", "2", "--hidden", "20", "--pen",
+              "--augment", "1", "--validation", "100", "--seed", "3"]
+    frozen = run_frozen(onedir_exe, *common, "--out", "w-frozen", "--save-stages", "st", cwd=tmp_path)
     assert frozen.returncode == 0, frozen.stderr
     assert (tmp_path / "w-frozen" / "Theta1.txt").is_file()
+    assert (tmp_path / "st" / "network-stage2" / "Theta1.txt").read_bytes() == \
+        (tmp_path / "w-frozen" / "Theta1.txt").read_bytes()
     source = run_cli(*common, "--out", str(tmp_path / "w-source"),
                      env={"DIGITPAD_HOME": str(tmp_path / "src-home")})
     assert source.returncode == 0, source.stderr
