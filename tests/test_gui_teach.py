@@ -16,8 +16,6 @@ import pytest
 from conftest import MNIST, PEN_FILE, WEIGHTS
 from gui_driver import App, Xvfb, as_drawn, missing_tools
 
-from model.datasets.pendigits import DEFAULT_HOLDOUT
-
 pytestmark = [
     pytest.mark.gui,
     pytest.mark.skipif(bool(missing_tools()), reason=f"needs X tools: {', '.join(missing_tools())}"),
@@ -101,16 +99,17 @@ def _read(recogniser, strokes):
     return recogniser.read_strokes(as_drawn(strokes))
 
 
-def _misread(pen_samples, recogniser, n):
-    """`n` pen digits of the held-out writers (25-30, never trained on) that the shipped weights
-    read as one wrong digit: one per writer first, then (the shipped committee misreads only
-    writers 28 and 30 firmly) of labels not taken yet.
+def _misread(held_out, recogniser, n):
+    """`n` pen digits of the held-out writers (conftest's `held_out`: 25-30, never trained on;
+    reading all 10,992 digits took half a minute) that the shipped weights read as one wrong
+    digit: one per writer first, then (the shipped committee misreads only writers 28 and 30
+    firmly) of labels not taken yet.
 
     Only firm misreads count (the wrong digit at p >= 0.9, and the same answer from every other
     point): the pad gets the pointer motion Xvfb delivers, which may drop or merge a few points,
     and a misread at p = 0.5 then flips to right now and then."""
     found, writers, labels, rest = [], set(), set(), []
-    for p in (p for p in pen_samples if p.writer in DEFAULT_HOLDOUT):  # all 10,992: half a minute
+    for p in held_out:
         if len(found) == n:
             return found
         r = _read(recogniser, p.strokes)
@@ -143,10 +142,10 @@ def _samples_on_disk(home):
     return samples
 
 
-def test_correct_with_a_key_and_the_right_click_menu_then_learn(xvfb, tmp_path, pen_samples, recogniser):
+def test_correct_with_a_key_and_the_right_click_menu_then_learn(xvfb, tmp_path, held_out, recogniser):
     home = tmp_path / "home"
     home.mkdir()
-    wrong = _misread(pen_samples, recogniser, 3)
+    wrong = _misread(held_out, recogniser, 3)
     app = App(xvfb, home, extra_env=APP_ENV)
     try:
         app.wait_ready()
@@ -308,11 +307,11 @@ def test_teach_a_round_adapt_restart_my_samples_restore(xvfb, tmp_path, pen_samp
     assert "Traceback" not in (home / "app-stderr.log").read_text()
 
 
-def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_samples, recogniser):
+def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, held_out, recogniser):
     home = tmp_path / "home"
     home.mkdir()
     (home / "samples").write_text("a file where the samples folder should be")
-    p = _misread(pen_samples, recogniser, 1)[0]
+    p = _misread(held_out, recogniser, 1)[0]
     app = App(xvfb, home, extra_env=APP_ENV)
     try:
         app.wait_ready()
@@ -323,7 +322,7 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, pen_sa
         app.key("Return", wid=err)
         assert (home / "samples").read_text().startswith("a file")  # nothing of it lost
         (home / "samples").unlink()
-        _store_samples(home, pen_samples, writer=28, per_digit=1)
+        _store_samples(home, held_out, writer=28, per_digit=1)
         (home / "samples" / "damaged.json").write_text("[" * 100_000)
         app.key("Escape")
         app.key("1")  # corrections without a digit on the pad: a note, nothing stored
