@@ -276,13 +276,30 @@ def test_evaluate_matches_source_install(exe, tmp_path):
         assert Path(got["weights"]).resolve() == (meipass / "weights").resolve()
 
 
+def few_writers_pen_file(path: Path, writers: set[int]) -> Path:
+    """The pendigits file cut down to the digits of `writers` (header kept), written to `path`:
+    `--limit` caps MNIST images only, and rendering all 10,992 pen digits twice would make
+    the short training comparison below mostly rendering."""
+    head, *segments = PEN_FILE.read_text(encoding="ascii").split("\n.SEGMENT")
+
+    def writer(segment: str) -> int:
+        comment = next(line for line in segment.splitlines() if line.startswith(".COMMENT"))
+        return int(comment.split()[2])
+
+    kept = [s for s in segments if writer(s) in writers]
+    assert kept, f"no digits by writers {sorted(writers)} in {PEN_FILE}"
+    path.write_text("\n.SEGMENT".join([head, *kept]), encoding="ascii")
+    return path
+
+
 @needs_mnist
 @needs_pen
 def test_train_matches_source_install(onedir_exe, tmp_path):
     """A short training run (L-BFGS-B, pen data, distortions) works frozen and writes outside the bundle."""
     before = bundle_listing(onedir_exe)
+    pen = few_writers_pen_file(tmp_path / "pen.tra", writers={1, 2, 25})
     common = ["train", "--limit", "300", "--max-iter", "4", "--stages", "2", "--hidden", "20", "--pen",
-              "--augment", "1", "--validation", "100", "--seed", "3"]
+              "--pen-data", str(pen), "--augment", "1", "--validation", "100", "--seed", "3"]
     frozen = run_frozen(onedir_exe, *common, "--out", "w-frozen", "--save-stages", "st", cwd=tmp_path)
     assert frozen.returncode == 0, frozen.stderr
     assert (tmp_path / "w-frozen" / "Theta1.txt").is_file()
