@@ -66,6 +66,9 @@ def train_config(args: argparse.Namespace, command: str):
     average = getattr(args, "average_stages", 1)
     if not 1 <= average <= max(1, args.stages):
         raise ValueError(f"--average-stages {average}: expected a number from 1 to --stages ({args.stages})")
+    copies_only = getattr(args, "copies_only", False)
+    if copies_only and args.augment < 1:
+        raise ValueError("--copies-only trains on the distorted copies alone: it needs --augment 1 or more")
     members = tuple(MemberSpec.parse(m) for m in getattr(args, "member", None) or [])
     for m in members:
         Layout.with_hidden(list(m.hidden))
@@ -81,6 +84,7 @@ def train_config(args: argparse.Namespace, command: str):
         pen_dir=args.pen_data,
         pen_holdout=args.pen_holdout,
         augment=args.augment,
+        copies_only=copies_only,
         stages=args.stages,
         average_stages=average,
         validation=args.validation,
@@ -327,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated writer ids kept out of training for validation")
     t.add_argument("--augment", type=int, default=0,
                    help="distorted copies of each training image per stage (0: none)")
+    t.add_argument("--copies-only", action="store_true",
+                   help="train each stage on the distorted copies alone, not the originals too")
     t.add_argument("--stages", type=int, default=1,
                    help="split --max-iter over this many stages, each on fresh distortions")
     t.add_argument("--average-stages", type=int, default=1, metavar="K",

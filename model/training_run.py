@@ -75,6 +75,9 @@ class TrainConfig:
     pen_dir: str | None = None
     pen_holdout: str = "default"
     augment: int = 0
+    copies_only: bool = False
+    """Each stage trains on its `augment` distorted copies alone, not on the originals too
+    (with ``augment=1``: half the arithmetic a stage)."""
     stages: int = 1
     validation: int = 0
     deskew: bool = False
@@ -124,7 +127,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
     X_base, y_base, n_mnist, test_split = d.X_base, d.y_base, d.n_mnist, d.test
     X_val, y_val, holdout, pen_val = d.X_val, d.y_val, d.holdout, d.pen_val
     stages = max(1, config.stages)
-    n_images = int(len(X_base) * (config.augment + 1))
+    n_images = int(len(X_base) * (config.augment + (0 if config.copies_only else 1)))
     meta = {
         "layer_sizes": list(layout.sizes),
         "lambda": config.lam,
@@ -133,6 +136,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
         "stages": stages,
         **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
         "augment": config.augment,
+        **({"copies_only": True} if config.copies_only else {}),
         "seed": config.seed,
         "deskew": config.deskew,
         "pen_copies": config.pen_copies if config.pen else 0,
@@ -246,8 +250,8 @@ def run_training(
             copies = [augment_batch(X_base, rng) for _ in range(config.augment)]
             if config.deskew:
                 copies = [deskew(c) for c in copies]
-            X = np.concatenate([X_base, *copies])
-            y = np.tile(y_base, config.augment + 1)
+            X = np.concatenate(copies if config.copies_only else [X_base, *copies])
+            y = np.tile(y_base, config.augment + (0 if config.copies_only else 1))
         else:
             X, y = X_base, y_base
         if stages > 1 or config.augment:
@@ -429,6 +433,7 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
         "deskew": cfg.deskew, "pen_copies": cfg.pen_copies if cfg.pen else 0,
         "mnist": {**train_sha, **test.sha256}, "limit": cfg.limit or None,
         "validation_images": cfg.validation or None, "average_stages": max(1, cfg.average_stages),
+        "copies_only": cfg.copies_only,
     }
     if cfg.pen:
         from model.datasets import pendigits
@@ -436,6 +441,7 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
     got["average_stages"] = meta.get("average_stages", 1)
+    got["copies_only"] = meta.get("copies_only", False)
     got["deskew"] = meta.get("deskew", False)
     got["pen_copies"] = meta.get("pen_copies", 3 if "pen_holdout_writers" in meta else 0)
     got["mnist"] = meta.get("data", {}).get("mnist", {}).get("sha256")
@@ -462,6 +468,7 @@ def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> 
         "stages": max(1, config.stages),
         **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
         "augment": config.augment,
+        **({"copies_only": True} if config.copies_only else {}),
         "seed": config.seed,
         "training_seconds": round(sum(r.meta.get("training_seconds", 0.0) for _, r, _ in results), 1),
         "test_accuracy": float((committee_proba(networks, test.X).argmax(1) == test.y).mean()),

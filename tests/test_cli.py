@@ -158,3 +158,9 @@ def test_train_save_stages_into_a_file_is_one_line(tmp_path):
 def test_train_rejects_average_stages_outside_the_stages(k):
     r = run_cli("train", "--stages", "2", "--average-stages", k)
     assert r.returncode == 2 and "--average-stages" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_copies_only_needs_augment():
+    r = run_cli("train", "--copies-only", "--max-iter", "2")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "--copies-only" in r.stderr and "--augment" in r.stderr

@@ -147,3 +147,25 @@ def test_average_stages_keeps_the_mean_of_the_last_stage_ends(tmp_path, mnist_te
     run_committee(replace(config, average_stages=1, members=config.members[:1] * 2), tmp_path / "w1",
                   log=lines.append)
     assert not any("reusing" in line for line in lines)
+
+
+def test_copies_only_trains_each_stage_on_the_distorted_copies_alone(tmp_path):
+    """`--copies-only`: every stage trains on its fresh distorted copies without the originals (half
+    the rows with one copy), is recorded, changes the weights, and a finished member trained with
+    the originals is not reused for it (nor the other way round)."""
+    from model.training_run import _finished_member, run_training
+
+    config = TrainConfig(hidden=[10], lam=1.0, max_iter=8, seed=2, data_dir=str(MNIST), limit=500,
+                         stages=2, augment=1, command="test")
+    logs: dict[bool, list[str]] = {True: [], False: []}
+    runs = {only: run_training(replace(config, copies_only=only), tmp_path / f"w{only}",
+                               log=logs[only].append) for only in (True, False)}
+    assert [line for line in logs[True] if line.startswith("stage ")] == \
+        ["stage 1/2: 4 iterations on 500 images", "stage 2/2: 4 iterations on 500 images"]
+    assert "stage 1/2: 4 iterations on 1000 images" in logs[False]
+    assert runs[True].meta["copies_only"] is True and runs[True].meta["training_images"] == 500
+    assert "copies_only" not in runs[False].meta and runs[False].meta["training_images"] == 1000
+    assert not np.allclose(runs[True].thetas[0], runs[False].thetas[0])
+    for only in (True, False):
+        assert _finished_member(tmp_path / f"w{only}", replace(config, copies_only=only)) is not None
+        assert _finished_member(tmp_path / f"w{only}", replace(config, copies_only=not only)) is None
