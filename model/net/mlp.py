@@ -89,11 +89,14 @@ def forward(
     a = np.asarray(X, dtype=dtype)
     activations = [a]
     z = a
+    last = len(thetas) - 1
     for i, theta in enumerate(thetas):
         W = first_weights if i == 0 and first_weights is not None else theta[:, 1:]
         z = a @ W.T
         z += theta[:, 0]
-        a = sigmoid(z) if keep else sigmoid(z, out=z)
+        # Only the output layer's z is needed afterwards (the cost from logits): the
+        # hidden layers' activations overwrite theirs, one array fewer each.
+        a = sigmoid(z) if keep and i == last else sigmoid(z, out=z)
         activations.append(a)
     if keep:
         return activations, z
