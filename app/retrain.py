@@ -104,6 +104,9 @@ class RetrainDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.events: queue.Queue = queue.Queue()
         self.cancel_event = threading.Event()
+        self.closing = threading.Event()
+        """Set when the main window closes: a worker still running skips what is left (the
+        comparison reads thousands of digits) so that it ends within `JOIN_SECONDS`."""
         self.worker: threading.Thread | None = None
         self.phase = "idle"  # idle, downloading, training, cancelling, done, failed
         self.progress: Any = None  # the last model.net.train.Progress
@@ -584,6 +587,8 @@ class RetrainDialog(tk.Toplevel):
             extra = self._sample_extra(job)
             result = train_model(config, out=None, progress=lambda p: self.events.put(("progress", p)),
                                  cancel=cancel, extra=extra)
+            if self.closing.is_set():  # the app is quitting: nobody will read a comparison
+                return
             self.events.put(("measuring",))
             self.events.put(("compared", self._compare(config, result, job, extra is not None)))
             self.events.put(("trained", result))
@@ -735,6 +740,7 @@ class RetrainDialog(tk.Toplevel):
 
     def shutdown(self) -> None:
         """The main window is closing: stop the worker, wait for it briefly, no more polling."""
+        self.closing.set()
         self.cancel_event.set()
         if self._poll_job is not None:
             self.after_cancel(self._poll_job)
