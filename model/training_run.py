@@ -88,6 +88,12 @@ class TrainConfig:
     """Two or more: train a committee (`run_committee`), each member with its own size and preprocessing."""
     command: str = ""
 
+    @property
+    def rows_per_image(self) -> int:
+        """Training rows each base image gives a stage: its `augment` distorted copies, plus
+        itself unless `copies_only` (which needs copies to act)."""
+        return self.augment + (0 if self.copies_only and self.augment else 1)
+
 
 @dataclass
 class RunResult:
@@ -127,7 +133,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
     X_base, y_base, n_mnist, test_split = d.X_base, d.y_base, d.n_mnist, d.test
     X_val, y_val, holdout, pen_val = d.X_val, d.y_val, d.holdout, d.pen_val
     stages = max(1, config.stages)
-    n_images = int(len(X_base) * (config.augment + (0 if config.copies_only else 1)))
+    n_images = int(len(X_base) * config.rows_per_image)
     meta = {
         "layer_sizes": list(layout.sizes),
         "lambda": config.lam,
@@ -251,7 +257,7 @@ def run_training(
             if config.deskew:
                 copies = [deskew(c) for c in copies]
             X = np.concatenate(copies if config.copies_only else [X_base, *copies])
-            y = np.tile(y_base, config.augment + (0 if config.copies_only else 1))
+            y = np.tile(y_base, config.rows_per_image)
         else:
             X, y = X_base, y_base
         if stages > 1 or config.augment:
