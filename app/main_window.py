@@ -760,7 +760,25 @@ def run_app(open_path: str | os.PathLike | None = None) -> int:
         root.after_idle(lambda: window.open_path(Path(open_path)))
     root.after_idle(window.mark_ready)
     root.mainloop()
+    exit_if_workers_remain()
     return 0
+
+
+def exit_if_workers_remain() -> None:
+    """End the process at once if a worker thread outlived the window's joins.
+
+    Quitting cancels every worker and waits a few seconds for it, but a worker
+    may still be inside NumPy after that (a big training run's last accuracy
+    pass, say). Left alone, it would run on while the interpreter tears itself
+    down, which can crash the process (a CI run of the quit-during-training test
+    died with SIGSEGV). Workers only compute: what they produce is saved from the
+    Tk thread, atomically, so nothing of the user's is in flight; output is flushed
+    and the process ends with status 0.
+    """
+    if any(t.is_alive() for t in threading.enumerate() if t.name.startswith("digitpad-")):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,3 +72,41 @@ def test_cancel_stops_a_job_at_its_next_step():
     assert job.kind == "cancelled" and w.status["loop"] == "idle"
     thread.join(10)
     assert not thread.is_alive()
+
+
+_QUIT_SCRIPT = """
+import sys, threading
+import numpy as np
+from app.main_window import exit_if_workers_remain
+
+if sys.argv[1] == "busy":
+    def work():
+        a = np.ones((400, 400), dtype=np.float32)
+        while True:
+            a = a @ a / 400.0
+    threading.Thread(target=work, name="digitpad-train", daemon=True).start()
+print("window closed", end="")
+exit_if_workers_remain()
+print(" and finalised normally")
+sys.exit(3)
+"""
+
+
+def _run_quit(mode: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, "-c", _QUIT_SCRIPT, mode], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_quitting_with_a_worker_still_computing_ends_the_process_at_once_with_status_0():
+    # The window has closed but a worker is still inside NumPy: the process ends there, output
+    # flushed, rather than finalising the interpreter under the running thread.
+    busy = _run_quit("busy")
+    assert (busy.returncode, busy.stdout, busy.stderr) == (0, "window closed", "")
+    # With no worker left, quitting goes on as usual.
+    idle = _run_quit("idle")
+    assert (idle.returncode, idle.stdout) == (3, "window closed and finalised normally\n")
