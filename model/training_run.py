@@ -127,23 +127,39 @@ class _RunData:
     pen_val: tuple[np.ndarray, np.ndarray] | None = None
 
 
+def _recipe(config: TrainConfig) -> dict:
+    """The training schedule of a run, as model.json records it for one network and for a committee."""
+    return {
+        "max_iter": config.max_iter,
+        "stages": max(1, config.stages),
+        **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
+        "augment": config.augment,
+        **({"copies_only": True} if config.copies_only else {}),
+        "seed": config.seed,
+    }
+
+
+def _provenance(config: TrainConfig, cancelled: bool) -> dict:
+    """When and how a run's weights were made: the last keys of every model.json a run writes."""
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "command": config.command,
+        "cancelled": cancelled,
+    }
+
+
 def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_iter: int,
              seconds: float, cancelled: bool) -> dict:
     """The model.json of a run: settings, data checksums, time and accuracies."""
     X_base, y_base, n_mnist, test_split = d.X_base, d.y_base, d.n_mnist, d.test
     X_val, y_val, holdout, pen_val = d.X_val, d.y_val, d.holdout, d.pen_val
-    stages = max(1, config.stages)
     n_images = int(len(X_base) * config.rows_per_image)
     meta = {
         "layer_sizes": list(layout.sizes),
         "lambda": config.lam,
         "iterations": total_iter,
-        "max_iter": config.max_iter,
-        "stages": stages,
-        **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
-        "augment": config.augment,
-        **({"copies_only": True} if config.copies_only else {}),
-        "seed": config.seed,
+        **_recipe(config),
         "deskew": config.deskew,
         "pen_copies": config.pen_copies if config.pen else 0,
         "limit": config.limit or None,
@@ -152,10 +168,7 @@ def _measure(config: TrainConfig, layout: Layout, thetas, d: _RunData, total_ite
         "train_accuracy": _train.accuracy(thetas, X_base[:n_mnist], y_base[:n_mnist]),
         "test_accuracy": _train.accuracy(thetas, test_split.X, test_split.y),
         "data": d.sources,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "preprocessing_version": PREPROCESSING_VERSION,
-        "command": config.command,
-        "cancelled": cancelled,
+        **_provenance(config, cancelled),
     }
     if X_val is not None:
         meta["validation_images"] = int(len(y_val))
@@ -470,19 +483,11 @@ def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> 
         "committee": [name for name, _, _ in results],
         "members": [str(spec) for _, _, spec in results],
         "lambda": config.lam,
-        "max_iter": config.max_iter,
-        "stages": max(1, config.stages),
-        **({"average_stages": config.average_stages} if config.average_stages > 1 else {}),
-        "augment": config.augment,
-        **({"copies_only": True} if config.copies_only else {}),
-        "seed": config.seed,
+        **_recipe(config),
         "training_seconds": round(sum(r.meta.get("training_seconds", 0.0) for _, r, _ in results), 1),
         "test_accuracy": float((committee_proba(networks, test.X).argmax(1) == test.y).mean()),
         "data": first["data"],
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "preprocessing_version": PREPROCESSING_VERSION,
-        "command": config.command,
-        "cancelled": cancelled,
+        **_provenance(config, cancelled),
     }
     if config.validation:
         train = load_mnist("train", config.data_dir)
