@@ -32,6 +32,18 @@ def test_augmentation_keeps_labels_range_and_is_deterministic(mnist_test, shippe
     assert abs(a.sum(axis=1).mean() / X.sum(axis=1).mean() - 1) < 0.1
 
 
+def test_augmentation_is_the_same_whatever_the_chunks_and_threads(mnist_test):
+    # The batch is distorted chunk by chunk on several threads; every random number is drawn
+    # before, so neither the chunk size nor the thread count may change a single bit (the
+    # shipped training command's bytes depend on it).
+    X = mnist_test.X[:300]
+    whole = augment_batch(X, np.random.default_rng([1, 2]), chunk=len(X), threads=1)
+    for chunk, threads in ((7, 3), (64, 2), (299, 2)):
+        np.testing.assert_array_equal(augment_batch(X, np.random.default_rng([1, 2]), chunk=chunk,
+                                                     threads=threads), whole)
+    assert not np.array_equal(whole, X)
+
+
 def test_pen_training_data_is_rendered_by_the_pads_own_function(pen_samples):
     few = pen_samples[:5]
     X, y = pendigits.render_training_set(few, seed=0)

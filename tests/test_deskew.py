@@ -53,6 +53,35 @@ def test_batch_rows_and_single_images_agree():
         deskew(np.zeros((3, 100)))
 
 
+def test_chunks_on_threads_give_the_same_bits():
+    imgs = np.stack([ink.normalise(slanted_one(lean)) for lean in np.linspace(-0.8, 0.8, 23)])
+    whole = deskew(imgs, chunk=len(imgs), threads=1)
+    for chunk, threads in ((1, 2), (5, 3), (22, 2)):
+        np.testing.assert_array_equal(deskew(imgs, chunk=chunk, threads=threads), whole)
+
+
+def test_a_failing_chunk_is_raised_and_every_chunk_is_covered_once():
+    from model.inputs.chunks import chunk_slices, each_chunk
+
+    assert [(s.start, s.stop) for s in chunk_slices(10, 4)] == [(0, 4), (4, 8), (8, 10)]
+    seen = np.zeros(10, int)
+
+    def count(s):
+        seen[s] += 1
+
+    each_chunk(10, 3, count, threads=2)
+    assert seen.tolist() == [1] * 10
+
+    def fail(s):
+        if s.start == 6:
+            raise ValueError("chunk 6 failed")
+
+    with pytest.raises(ValueError, match="chunk 6 failed"):
+        each_chunk(10, 3, fail, threads=2)
+    with pytest.raises(ValueError, match="at least 1 row"):
+        chunk_slices(10, 0)
+
+
 def test_recogniser_feeds_a_deskew_network_the_deskewed_ink_and_scan():
     """Pad ink and a scanned image reach a deskewing network through the same `deskew`."""
     layout = Layout((784, 12, 10))

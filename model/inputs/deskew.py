@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from model.inputs.chunks import each_chunk
+
 SIZE = 28
 MAX_SLANT = 1.0
 """The largest |alpha| applied (45 degrees); beyond it the moment estimate is
@@ -58,10 +60,12 @@ def _deskew_chunk(imgs: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def deskew(images: np.ndarray) -> np.ndarray:
+def deskew(images: np.ndarray, chunk: int = _CHUNK, threads: int | None = None) -> np.ndarray:
     """Each image sheared upright about its centre of mass; same shape and dtype as given.
 
     Accepts one 28x28 image, a stack (n, 28, 28) or rows (n, 784) with values in 0..1.
+    A batch of more than `chunk` images is deskewed in chunks on up to `threads`
+    threads (default one per core; `model.inputs.chunks`): the same result, faster.
     """
     arr = np.asarray(images)
     shape, dtype = arr.shape, arr.dtype if arr.dtype.kind == "f" else np.float32
@@ -69,6 +73,9 @@ def deskew(images: np.ndarray) -> np.ndarray:
         raise ValueError(f"deskew expects 28x28 images or rows of 784 pixels, got shape {shape}")
     imgs = arr.reshape(-1, SIZE, SIZE).astype(np.float32, copy=False)
     out = np.empty(imgs.shape, dtype=np.float32)
-    for start in range(0, len(imgs), _CHUNK):
-        out[start : start + _CHUNK] = _deskew_chunk(imgs[start : start + _CHUNK])
+
+    def work(s: slice) -> None:
+        out[s] = _deskew_chunk(imgs[s])
+
+    each_chunk(len(imgs), chunk, work, threads)
     return out.reshape(shape).astype(dtype, copy=False)
