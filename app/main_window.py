@@ -771,9 +771,11 @@ def exit_if_workers_remain() -> None:
     may still be inside NumPy after that (a big training run's last accuracy
     pass, say). Left alone, it would run on while the interpreter tears itself
     down, which can crash the process (a CI run of the quit-during-training test
-    died with SIGSEGV). Workers only compute: what they produce is saved from the
-    Tk thread, atomically, so nothing of the user's is in flight; output is flushed
-    and the process ends with status 0.
+    died with SIGSEGV). Nothing of the user's is in flight: workers compute, and
+    what they produce is saved from the Tk thread, atomically (a data download
+    writes a temporary file that is renamed only when complete, as a daemon
+    thread's would be left at any exit). Output is flushed and the process ends
+    with status 0.
     """
     if any(t.is_alive() for t in threading.enumerate() if t.name.startswith("digitpad-")):
         sys.stdout.flush()
