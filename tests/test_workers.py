@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+
+from conftest import ROOT
 
 from app.workers import Workers
 from model.errors import DataError
@@ -93,12 +97,7 @@ sys.exit(3)
 
 
 def _run_quit(mode: str):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    return subprocess.run([sys.executable, "-c", _QUIT_SCRIPT, mode], cwd=root, capture_output=True,
+    return subprocess.run([sys.executable, "-c", _QUIT_SCRIPT, mode], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
 
 

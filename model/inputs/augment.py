@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from model.inputs.chunks import each_chunk
+from model.inputs.chunks import CHUNK, each_chunk
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,6 @@ class Distortion:
 
 
 DEFAULT = Distortion()
-
-
-CHUNK = 8192
-"""Images per chunk: the batch's pixel work runs chunk by chunk on up to one thread per core."""
 
 
 def augment_batch(X: np.ndarray, rng: np.random.Generator, d: Distortion = DEFAULT,

@@ -16,6 +16,10 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+CHUNK = 8192
+"""Images per chunk, the default of `augment_batch` and `deskew`: a batch this size or smaller
+stays on the calling thread (recognition's batches always do)."""
+
 
 def chunk_slices(n: int, chunk: int) -> list[slice]:
     """Consecutive slices of ``range(n)``, each `chunk` long but the last."""

@@ -21,13 +21,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from model.inputs.chunks import each_chunk
+from model.inputs.chunks import CHUNK, each_chunk
 
 SIZE = 28
 MAX_SLANT = 1.0
 """The largest |alpha| applied (45 degrees); beyond it the moment estimate is
 dominated by a stray mark rather than a slant."""
-_CHUNK = 8192
 
 
 def slant(images: np.ndarray) -> np.ndarray:
@@ -60,7 +59,7 @@ def _deskew_chunk(imgs: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def deskew(images: np.ndarray, chunk: int = _CHUNK, threads: int | None = None) -> np.ndarray:
+def deskew(images: np.ndarray, chunk: int = CHUNK, threads: int | None = None) -> np.ndarray:
     """Each image sheared upright about its centre of mass; same shape and dtype as given.
 
     Accepts one 28x28 image, a stack (n, 28, 28) or rows (n, 784) with values in 0..1.
