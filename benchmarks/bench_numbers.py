@@ -474,18 +474,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {truth} -> {got}")
 
     if args.only != "scans":
-        pen_sets(args, rec, held, show)
+        pen_sets(args, rec, pen, held, show)
     if args.only != "pen":
         scan_sets(args, rec, held, X, y, show)
     return 0
 
 
-def pen_sets(args, rec, held, show) -> None:
-    """Single pen digits, one-writer numbers by gap, close calls, live-update time."""
+def pen_sets(args, rec, pen, held, show) -> None:
+    """Single pen digits (and how many lone digits of the training writers split), one-writer numbers by
+    gap, close calls, live-update time."""
     singles = [(s.strokes, str(s.label)) for s in held]
     show("pen single (writers 25-30)", singles, rec.read_strokes, read_geometry(rec))
     split = np.mean([len(rec.read_strokes(st).digits) > 1 for st, _ in singles])
     print(f"  a lone pen digit read as two or more digits: {100 * split:.2f}% of {len(singles)}")
+    seen = [s for s in pen if s.writer not in HOLDOUT_WRITERS]
+    split_seen = sum(len(rec.read_strokes(s.strokes).digits) != 1 for s in seen)
+    print(f"  lone digits of the training writers (seen by the network) read as other than one digit: "
+          f"{split_seen} of {len(seen)}", flush=True)
     by_gap = {}
     for k, (bucket, gap) in enumerate(GAP_BUCKETS.items()):
         cases = by_gap[bucket] = compact_numbers(held, args.n, args.seed + 10 + k, gap)

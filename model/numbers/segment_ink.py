@@ -17,7 +17,9 @@ stroke order is the main hint; geometry adds the rest:
    priors: too small against the writing's height, wider than a digit,
    made of strokes that do not overlap horizontally (a quarter of that when
    the strokes touch), a late stroke; starting a digit at a stroke that lies
-   over the previous one, or cutting a stroke, costs extra.
+   over the previous one, or cutting a stroke, costs extra. The whole
+   drawing read as one digit the network is sure of costs `LONE_BONUS` less,
+   so that a lone digit whose parts also read as digits stays whole.
 4. **Search.** Dynamic programming over the strokes in writing order, whose
    state is the position and the set of later atoms already used, keeps the
    few cheapest readings per state (bounded, so a scribble cannot hang it).
@@ -82,6 +84,10 @@ SKIP_COST = 0.3
 """Cost of leaving out a joining piece or a stray dot."""
 SPECK = 0.2
 """An atom smaller than this fraction of the writing's height is a stray dot that may be left out."""
+LONE_BONUS = 0.6
+"""Taken off the cost of the whole drawing read as one digit when the network gives that digit at least
+`LONE_SURE` (a 4 written as an L and a stem below its corner must not read "61")."""
+LONE_SURE = 0.995
 
 
 @dataclass
@@ -382,6 +388,8 @@ def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None 
     crops, probs = (cache or Cache()).crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
                                                        classify)
     cost = nll(probs).min(axis=1) + np.array([c.prior for c in cands])
+    whole = np.array([len(c.members) == len(atoms) for c in cands]) & (probs.max(axis=1) >= LONE_SURE)
+    cost[whole] -= LONE_BONUS
     ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     speck = ext < SPECK * H  # a stray dot may be left out, unless there is nothing else
     skippable = [a.joining or (bool(k) and not speck.all()) for a, k in zip(atoms, speck, strict=True)]
