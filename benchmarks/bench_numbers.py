@@ -20,12 +20,12 @@ tests (tests/test_segment.py, tests/test_images.py), on smaller sets.
 Each set is read by the new segmentation (by recognition) and by the old
 one (geometry alone) on the same inputs; one-writer pen numbers are reported
 by the gap between digit boxes (spaced 5-20% of the height, touching,
-overlapping 3-5%; and the touching ones written uphill), USPS rows by
+overlapping 3-5%; and the touching ones written uphill and downhill), USPS rows by
 spacing (spaced, touching, overlapping by 3-6% of the size), with the
 close-call rates and the time to re-read a 10-digit number after each stroke.
 
 Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--n-scans 300] [--seed 0]
-      [--only pen|scans]
+      [--only pen|scans] [--rise 0.2]
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ GAP_BUCKETS = {
 }
 """Gap between neighbouring digit boxes as a fraction of the digit height (negative: overlap)."""
 RISE = 0.2
-"""The uphill set: each digit of the touching numbers written this fraction of its height above the last
-(about 14 degrees), to catch priors that lean on the generated numbers' level line."""
+"""The uphill (downhill) set: each digit of the touching numbers written this fraction of its height above
+(below) the last, about 14 degrees, to catch priors that lean on the generated numbers' level line."""
 
 
 def by_writer(samples: Sequence) -> dict[int, list]:
@@ -154,7 +154,8 @@ def compact_number(samples: Sequence, rng: np.random.Generator, n_digits: int,
 
 
 def rising(digits: Sequence[Sequence[np.ndarray]], per_digit: float) -> list[np.ndarray]:
-    """The strokes of a number written uphill: digit k raised by k x `per_digit` of its own height."""
+    """The strokes of a number written uphill: digit k raised by k x `per_digit` of its own height
+    (negative: downhill)."""
     out: list[np.ndarray] = []
     for k, strokes in enumerate(digits):
         h = float(np.ptp(np.concatenate(strokes)[:, 1]))
@@ -453,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--misses", type=int, default=0, help="print this many misses per set")
     ap.add_argument("--only", choices=("pen", "scans"), help="run only the pen or only the scan sets")
+    ap.add_argument("--rise", type=float, default=RISE,
+                    help=f"slope of the uphill and downhill sets, in digit heights per digit ({RISE})")
     args = ap.parse_args(argv)
 
     rec = Recogniser(load_weights(args.weights))
@@ -496,8 +499,11 @@ def pen_sets(args, rec, pen, held, show) -> None:
         cases = by_gap[bucket] = compact_numbers(held, args.n, args.seed + 10 + k, gap)
         show(f"pen numbers {bucket}", cases, rec.read_strokes, read_geometry(rec))
         print(f"  (perfect split: string {oracle_strings(rec, cases):.4f})")
-    uphill = [(rising(d, RISE), text, d) for _, text, d in by_gap["touching"]]
-    show(f"pen numbers touching, uphill {RISE:.0%}/digit", uphill, rec.read_strokes, read_geometry(rec))
+    uphill = [(rising(d, args.rise), text, d) for _, text, d in by_gap["touching"]]
+    show(f"pen numbers touching, uphill {args.rise:.0%}/digit", uphill, rec.read_strokes, read_geometry(rec))
+    downhill = [(rising(d, -args.rise), text, d) for _, text, d in by_gap["touching"]]
+    show(f"pen numbers touching, downhill {args.rise:.0%}/digit", downhill, rec.read_strokes,
+         read_geometry(rec))
     mixed = compact_numbers(held, args.n, args.seed + 20, (-0.05, 0.20))
     show("pen numbers gap -5..+20%", mixed, rec.read_strokes, read_geometry(rec))
     flagged_wrong, flagged_right = close_call_rates(rec.read_strokes, mixed)

@@ -17,9 +17,11 @@ stroke order is the main hint; geometry adds the rest:
    priors: too small against the writing's height, wider than a digit,
    made of strokes that do not overlap horizontally (a quarter of that when
    the strokes touch), a late stroke; starting a digit at a stroke that lies
-   over the previous one, or cutting a stroke, costs extra. The whole
-   drawing read as one digit the network is sure of costs `LONE_BONUS` less,
-   so that a lone digit whose parts also read as digits stays whole.
+   over the previous one, or cutting a stroke, costs extra. Joining a stroke
+   that hangs below the others, met in its middle by one of their ends (a
+   4's stem), costs less. The whole drawing read as one digit the network
+   is sure of costs `LONE_BONUS` less, so that a lone digit whose parts also
+   read as digits stays whole.
 4. **Search.** Dynamic programming over the strokes in writing order, whose
    state is the position and the set of later atoms already used, keeps the
    few cheapest readings per state (bounded, so a scribble cannot hang it).
@@ -88,6 +90,17 @@ LONE_BONUS = 0.6
 """Taken off the cost of the whole drawing read as one digit when the network gives that digit at least
 `LONE_SURE` (a 4 written as an L and a stem below its corner must not read "61")."""
 LONE_SURE = 0.995
+HANG_FACTOR = 0.25
+"""The merge cost is multiplied by this when the candidate's last stroke hangs below the others and an
+end of theirs meets its middle: a 4 written as an L, then a stem through (or up to) the end of its bar."""
+HANG_TOP = 0.3
+"""The hanging stroke starts at least this fraction of the writing's height below the others' top..."""
+HANG_BOTTOM = 0.1
+"""...and ends at least this much below their bottom."""
+JUNCTION = 0.15
+"""An end of an earlier stroke within this fraction of the height of the hanging stroke meets it..."""
+JUNCTION_SIDE = 0.1
+"""...at least this far (in heights) from the hanging stroke's top and bottom."""
 
 
 @dataclass
@@ -204,6 +217,21 @@ def _connected(members: Sequence[int], near: np.ndarray) -> bool:
     return len(seen) == len(members)
 
 
+def _junction(atoms: Sequence[Atom], members: Sequence[int], stroke: int, H: float) -> bool:
+    """Whether an end of another stroke of the candidate meets `stroke` away from its ends (`JUNCTION`)."""
+    stem = np.concatenate([atoms[m].points for m in members if atoms[m].stroke == stroke])
+    stem = _resample(stem, H / 50.0)
+    top, bottom = stem[:, 1].min(), stem[:, 1].max()
+    for m in members:
+        if atoms[m].stroke == stroke:
+            continue
+        for e in (atoms[m].points[0], atoms[m].points[-1]):
+            if top + JUNCTION_SIDE * H <= e[1] <= bottom - JUNCTION_SIDE * H \
+                    and np.hypot(*(stem - e).T).min() <= JUNCTION * H:
+                return True
+    return False
+
+
 def _prior(atoms: Sequence[Atom], boxes: np.ndarray, members: Sequence[int], H: float, late: bool,
            near: np.ndarray) -> float:
     """Geometric cost of a candidate digit (everything but the network's -log P)."""
@@ -217,7 +245,12 @@ def _prior(atoms: Sequence[Atom], boxes: np.ndarray, members: Sequence[int], H: 
         sb = np.array([segment._union_box(bx[[atoms[m].stroke == k for m in members]]) for k in strokes])
         sep = _separation(sb, H)
         merge = MERGE_COST * max(0.0, MERGE_FREE + sep * (GAP_SLOPE if sep > 0 else 1.0))
-        cost += merge * (CONNECTED_FACTOR if _connected(list(members), near) else 1.0)
+        merge *= CONNECTED_FACTOR if _connected(list(members), near) else 1.0
+        last, rest = sb[-1], sb[:-1]
+        if last[1] - rest[:, 1].min() >= HANG_TOP * H and last[3] - rest[:, 3].max() >= HANG_BOTTOM * H \
+                and _junction(atoms, members, strokes[-1], H):
+            merge *= HANG_FACTOR
+        cost += merge
     if late:
         cost += LATE_COST
     if all(atoms[m].joining for m in members):
