@@ -91,7 +91,7 @@ LONE_BONUS = 0.6
 `LONE_SURE` (a 4 written as an L and a stem below its corner must not read "61")."""
 LONE_SURE = 0.999
 """Chosen on writers 25-30 with `HANG_FACTOR` in place: 0.995 reads the same lone digits but loses 7 more
-compact numbers in 5,000."""
+compact numbers in 6,000."""
 HANG_FACTOR = 0.25
 """The merge cost is multiplied by this when the candidate's last stroke hangs below the others and an
 end of theirs meets its middle: a 4 written as an L, then a stem through (or up to) the end of its bar."""
@@ -249,8 +249,8 @@ def _prior(atoms: Sequence[Atom], boxes: np.ndarray, members: Sequence[int], H: 
         merge = MERGE_COST * max(0.0, MERGE_FREE + sep * (GAP_SLOPE if sep > 0 else 1.0))
         merge *= CONNECTED_FACTOR if _connected(list(members), near) else 1.0
         last, rest = sb[-1], sb[:-1]
-        if last[1] - rest[:, 1].min() >= HANG_TOP * H and last[3] - rest[:, 3].max() >= HANG_BOTTOM * H \
-                and _junction(atoms, members, strokes[-1], H):
+        hangs = last[1] - rest[:, 1].min() >= HANG_TOP * H and last[3] - rest[:, 3].max() >= HANG_BOTTOM * H
+        if merge > 0 and hangs and _junction(atoms, members, strokes[-1], H):
             merge *= HANG_FACTOR
         cost += merge
     if late:
