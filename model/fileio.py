@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +64,59 @@ def read_json(path: str | os.PathLike, error: type[DigitpadError] = InputError) 
         raise error(f"{path}: not valid JSON ({detail})") from None
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux's /proc).
+
+    Elsewhere `os.umask` must set a value to read the old one; a lock keeps two
+    threads of this module from racing, and the old value is put back at once.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def plain_mode(directory: bool = False) -> int:
+    """The mode a plain ``open(path, "w")`` (or ``mkdir``) gives a new file (folder) under the umask.
+
+    `tempfile.mkstemp` creates 0600 files and `mkdtemp` 0700 folders; the
+    atomic writes below reset them to this mode before they are swapped into
+    place, so a report copied to a shared folder is readable as any file the
+    user writes.
+    """
+    return (0o777 if directory else 0o666) & ~current_umask()
+
+
+def match_umask(path: str | os.PathLike | int, directory: bool = False) -> None:
+    """Give a temporary file or folder (a path, or an open file's descriptor) the plain mode."""
+    if os.name != "posix":  # Windows has no mode bits beyond read-only
+        return
+    if isinstance(path, int):
+        os.fchmod(path, plain_mode(directory))
+    else:
+        os.chmod(path, plain_mode(directory))
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never half."""
+    """Write `data` to `path` so that readers see the old file or the new one, never half.
+
+    The file ends with the mode a plain ``open(path, "wb")`` would give (the umask's), not mkstemp's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        match_umask(fd)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -61,8 +61,12 @@ def shipped_report(tmp_path_factory) -> tuple[Path, dict]:
 
     tmp = tmp_path_factory.mktemp("shipped-report")
     out = tmp / "out"
-    r = run_cli("report", "--weights", str(WEIGHTS), "--out", str(out),
-                env={"XDG_CACHE_HOME": str(tmp / "cache")})
+    old_mask = os.umask(0o022)  # a user's usual umask: test_umask checks the files' modes follow it
+    try:
+        r = run_cli("report", "--weights", str(WEIGHTS), "--out", str(out),
+                    env={"XDG_CACHE_HOME": str(tmp / "cache")})
+    finally:
+        os.umask(old_mask)
     assert r.returncode == 0, r.stderr
     return out, json.loads((out / "report.json").read_text())
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import DataError
+from model.fileio import match_umask
 
 ENV_VAR = "DIGITPAD_DATA"
 
@@ -239,6 +240,7 @@ def _ssl_context():
 def _fetch(url, target: Path, expected: str, progress, timeout: float) -> None:
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     try:
+        match_umask(fd)
         h = hashlib.sha256()
         context = _ssl_context() if url.startswith("https:") else None
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout,

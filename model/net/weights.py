@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import WeightsError
-from model.fileio import atomic_write_bytes, read_json
+from model.fileio import atomic_write_bytes, match_umask, read_json
 from model.net.layout import N_CLASSES, N_INPUTS, Layout, layout_from_shapes
 
 META_FILE = "model.json"
@@ -232,6 +232,7 @@ def _replace_folder(folder: Path, write: Callable[[Path], None]) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
+        match_umask(tmp, directory=True)  # mkdtemp's 0700 would make the folder private
         write(tmp)
         old = None
         if folder.exists():
