@@ -1,3 +1,3 @@
 """Digitpad's front ends: the `digitpad` command line and the Tk desktop app."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
