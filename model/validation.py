@@ -2,7 +2,7 @@
 
 Shared by `benchmarks/accuracy.py` (which prints them and records them in
 ``model.json``) and the tests (which assert the quality bars), so the
-figures in README, ``weights/model.json`` and the tests come from one code
+figures in README, ``docs/measurements.md``, ``weights/model.json`` and the tests come from one code
 path: the same ink and image pipelines the app uses.
 """
 

@@ -105,7 +105,8 @@ def test_a_stopped_run_resumes_with_finished_members_and_retrains_changed_ones(c
 
 def test_one_member_alone_trains_the_same_network_as_inside_a_committee(committee, tmp_path):
     """`--member 16:deskew` alone writes the Thetas that member has in the committee run, bit for bit
-    (the shipped network was trained as member 2 of a committee; README gives the single command)."""
+    (the shipped network was trained as member 2 of a committee; docs/measurements.md gives the
+    single command)."""
     from model.training_run import train_model
 
     out, _ = committee
