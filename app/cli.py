@@ -53,43 +53,17 @@ def _weights_dir(arg: str | None) -> Path:
 
 
 def train_config(args: argparse.Namespace, command: str):
-    """The `TrainConfig` of parsed `digitpad train` arguments (ValueError for bad layer sizes).
+    """The `TrainConfig` of parsed `digitpad train` arguments: a ``--recipe``'s settings (the
+    Retrain dialog's own, `app.recipes`) with the options given over them (ValueError: one line,
+    e.g. an unknown recipe or bad layer sizes)."""
+    from model.train_settings import config_from_args
 
-    Shared by `cmd_train` and the Retrain dialog's Full recipe, which parses the shipped
-    model's recorded command with this same parser.
-    """
-    from model.net.layout import Layout, parse_hidden
-    from model.training_run import MemberSpec, TrainConfig
+    base = None
+    if getattr(args, "recipe", None):
+        from app.recipes import recipe_config
 
-    hidden = parse_hidden(args.hidden_layers) if args.hidden_layers else [args.hidden]
-    Layout.with_hidden(hidden)
-    average = getattr(args, "average_stages", 1)
-    if not 1 <= average <= max(1, args.stages):
-        raise ValueError(f"--average-stages {average}: expected a number from 1 to --stages ({args.stages})")
-    copies_only = getattr(args, "copies_only", False)
-    if copies_only and args.augment < 1:
-        raise ValueError("--copies-only trains on the distorted copies alone: it needs --augment 1 or more")
-    members = tuple(MemberSpec.parse(m) for m in getattr(args, "member", None) or [])
-    for m in members:
-        Layout.with_hidden(list(m.hidden))
-    return TrainConfig(
-        members=members,
-        hidden=hidden,
-        lam=args.lam,
-        max_iter=args.max_iter,
-        seed=args.seed,
-        data_dir=args.data,
-        limit=args.limit,
-        pen=args.pen,
-        pen_dir=args.pen_data,
-        pen_holdout=args.pen_holdout,
-        augment=args.augment,
-        copies_only=copies_only,
-        stages=args.stages,
-        average_stages=average,
-        validation=args.validation,
-        command=command,
-    )
+        base = recipe_config(args.recipe)
+    return config_from_args(args, command, base)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -313,35 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a network with L-BFGS-B and write its weights")
-    t.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA, else the user cache)")
-    t.add_argument("--hidden", type=int, default=300, help="size of a single hidden layer (300)")
-    t.add_argument("--hidden-layers", help="several hidden layers, e.g. 300,100 (overrides --hidden)")
-    t.add_argument("--member", action="append", metavar="HIDDEN[:deskew][:penN]",
-                   help="train a committee: one network per --member, e.g. --member 500 --member 800:deskew "
-                        "(deskew: slant-normalised inputs; penN: N renderings of each pen digit, default 3); "
-                        "one --member sets the single network's size and preprocessing")
-    t.add_argument("--lambda", dest="lam", type=float, default=1.0, help="L2 regularisation (1.0)")
-    t.add_argument("--max-iter", type=int, default=400, help="L-BFGS-B iterations (400)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    t.add_argument("--out", default="weights-new", help="weights folder to write (weights-new)")
-    t.add_argument("--limit", type=int, help="use only the first N training images")
-    t.add_argument("--pen", action="store_true", help="add the pen-written digits (pendigits)")
-    t.add_argument("--pen-data", help="pendigits folder (default: beside the MNIST folder)")
-    t.add_argument("--pen-holdout", default="default",
-                   help="comma-separated writer ids kept out of training for validation")
-    t.add_argument("--augment", type=int, default=0,
-                   help="distorted copies of each training image per stage (0: none)")
-    t.add_argument("--copies-only", action="store_true",
-                   help="train each stage on the distorted copies alone, not the originals too")
-    t.add_argument("--stages", type=int, default=1,
-                   help="split --max-iter over this many stages, each on fresh distortions")
-    t.add_argument("--average-stages", type=int, default=1, metavar="K",
-                   help="keep the mean of the weights at the end of the last K stages (1: the last stage's)")
-    t.add_argument("--save-stages", metavar="DIR",
-                   help="also write every stage's weights to DIR/NAME-stageK (NAME: network or memberN), "
-                        "to compare stages with benchmarks/committees.py")
-    t.add_argument("--validation", type=int, default=0,
-                   help="hold out the last N MNIST training images to report validation accuracy")
+    from model.train_settings import add_train_arguments
+
+    add_train_arguments(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="accuracy on the 10,000 MNIST test images")

@@ -1,15 +1,27 @@
-"""The Retrain dialog's recipes (Quick, Full) and its keep-or-discard comparison; no Tk here.
+"""The training recipes (`digitpad train --recipe NAME` and the Retrain dialog) and the
+dialog's keep-or-discard comparison; no Tk here.
 
-- *Quick*: MNIST only, 784-300-10, lambda 1, 400 iterations: a few minutes.
-- *Full*: whatever the shipped weights were trained with. Their ``model.json``
-  records the exact ``digitpad train`` command; it is parsed by the CLI's own
-  parser and turned into a `TrainConfig` by the CLI's own `train_config`, so
-  a model shipped with another command (more stages, pen digits, new
-  options) is retrained the same way without touching this module. Only the
-  data folders are the user's, not the build machine's.
+Both the command and the dialog get a recipe's settings from `recipe` (a
+`TrainConfig` naming the recipe): the command puts the options it was given
+over them, the dialog shows them in its fields and runs them.
+
+- *quick*: MNIST only, 784-300-10, lambda 1, 400 iterations: a few minutes.
+- *standard* (the dialog's default): from scratch on MNIST and the pen
+  digits, one deskewed network trained in distortion stages, the first stage
+  on a growing batch (`model.net.train.train_growing`).
+- *full*: whatever the shipped weights were trained with. Their
+  ``model.json`` records the run's settings as data (``"settings"``, the
+  `TrainConfig` fields) beside the command kept for people to read; weights
+  written before that key are read from the command with the train options
+  themselves (`model.train_settings.config_of_meta`), never with the CLI's
+  parser. Only the data folders are the user's, not the build machine's.
 - *include my samples*: the user's labelled samples (`model.personal.samples`) as
   extra training rows, each digit with distorted copies so that a few dozen
   drawings weigh something among 60,000 images.
+
+A recipe's time estimate is measured, not guessed: `MEASURED` keeps the
+seconds a run took, with the command and the date (the full recipe's come
+from the shipped model.json).
 
 `compare` reads the same evaluation sets with the current and the new
 network, both through `Recogniser.classify` (so any preprocessing the
@@ -21,17 +33,38 @@ asks.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
-import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from model.training_run import TrainConfig
+from model.train_settings import TrainConfig, config_of_meta
 
-QUICK = TrainConfig(hidden=[300], lam=1.0, max_iter=400)
+NAMES = ("quick", "standard", "full")
+"""The recipes, in the dialog's order; `DEFAULT` is preselected."""
+DEFAULT = "standard"
+
+QUICK = TrainConfig(hidden=[300], lam=1.0, max_iter=400, recipe="quick")
+STANDARD = TrainConfig(hidden=[500], deskew=True, pen=True, pen_copies=6, lam=3.0, max_iter=300, stages=3,
+                       augment=1, grow=2, seed=1, recipe="standard")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """How long a recipe's run took, and where that figure comes from."""
+
+    seconds: float
+    command: str
+    date: str
+    note: str = ""
+
+
+MEASURED: dict[str, Measured] = {
+    "quick": Measured(101.0, "digitpad train --hidden 300 --lambda 1 --max-iter 400", "2026-12-02",
+                      "issue 26's table (the Retrain dialog's Quick of that day)"),
+}
+"""Measured wall times of the recipes with fixed settings (full: the shipped model.json's)."""
+
 SAMPLE_COPIES = 10
 """Distorted copies of each of the user's digits added to a retraining run (besides the original)."""
 
@@ -40,71 +73,105 @@ SAMPLE_COPIES = 10
 class Recipe:
     """A named training recipe: its settings, what it is, how long it took when it was measured."""
 
-    key: str  # "quick", "full"
+    key: str  # one of NAMES
     config: TrainConfig | None
     summary: str
     expected_seconds: float | None = None
     problem: str = ""  # why the recipe cannot run (then config is None)
+    measured: str = ""  # where expected_seconds comes from
 
 
-def quick_recipe() -> Recipe:
-    """MNIST only, small and fast."""
-    c = QUICK
-    return Recipe("quick", copy.deepcopy(c),
-                  f"MNIST only: 784-{'-'.join(map(str, c.hidden))}-10, λ {c.lam:g}, "
-                  f"{c.max_iter} iterations (a few minutes).")
+def describe(config: TrainConfig) -> str:
+    """One line of what a config trains: the network(s), the data, the schedule."""
+    def net(hidden, deskew_it: bool) -> str:
+        return f"784-{'-'.join(map(str, hidden))}-10" + (" (deskewed)" if deskew_it else "")
 
-
-def parse_train_command(command: str) -> TrainConfig:
-    """The `TrainConfig` of a recorded ``digitpad train ...`` command (ValueError: one line)."""
-    from app.cli import build_parser, train_config
-
-    try:
-        words = shlex.split(command)
-    except ValueError as exc:
-        raise ValueError(f"cannot split the recorded command ({exc})") from None
-    if words and words[0].endswith("digitpad"):
-        words = words[1:]
-    if not words or words[0] != "train":
-        raise ValueError(f"the recorded command is not 'digitpad train': {command!r}")
-    err = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(err):
-            args = build_parser().parse_args(words)
-    except SystemExit:
-        last = err.getvalue().strip().splitlines()
-        raise ValueError(f"the recorded command does not parse ({last[-1] if last else command})") from None
-    return train_config(args, command)
-
-
-def full_recipe(meta: dict) -> Recipe:
-    """The recipe of the weights whose ``model.json`` is `meta` (normally the shipped ones)."""
-    command = meta.get("command")
-    if not isinstance(command, str) or not command.strip():
-        return Recipe("full", None, "", problem="the shipped weights' model.json records no training command")
-    try:
-        config = parse_train_command(command)
-    except ValueError as exc:
-        return Recipe("full", None, "", problem=str(exc))
-    config.data_dir = None  # the user's MNIST folder, set by the dialog
-    config.pen_dir = None  # beside it (or $DIGITPAD_PEN_DATA), where `digitpad download` puts it
-    config.command = f"Digitpad Retrain dialog, Full recipe: {command}"
     if len(config.members) > 1:
-        nets = " and ".join(f"784-{'-'.join(map(str, m.hidden))}-10" + (" (deskewed)" if m.deskew else "")
-                            for m in config.members)
-        parts = [f"a committee of {nets} on MNIST"]
+        parts = ["a committee of " + " and ".join(net(m.hidden, m.deskew) for m in config.members)
+                 + " on MNIST"]
+    elif config.members:
+        parts = [f"{net(config.members[0].hidden, config.members[0].deskew)} on MNIST"]
     else:
-        parts = [f"784-{'-'.join(map(str, config.hidden))}-10 on MNIST"]
+        parts = [f"{net(config.hidden, config.deskew)} on MNIST"]
     if config.pen:
         parts.append("pen digits (held-out writers kept out)")
     if config.stages > 1 or config.augment:
         parts.append(f"{config.stages} stage{'s' * (config.stages != 1)} of fresh distortions"
                      f" ({config.augment} cop{'ies' if config.augment != 1 else 'y'} per image)")
-    summary = (f"The shipped model's recipe: {' + '.join(parts)}, λ {config.lam:g}, "
-               f"{config.max_iter} iterations, seed {config.seed}.")
+    extra = f", growing batch from 1/{2 ** config.grow} of the rows" if config.grow else ""
+    return (f"{' + '.join(parts)}, λ {config.lam:g}, {config.max_iter} iterations{extra}, "
+            f"seed {config.seed}")
+
+
+def _fixed(key: str, config: TrainConfig, what: str) -> Recipe:
+    m = MEASURED.get(key)
+    note = f"measured {m.date}: {m.command}" + (f" ({m.note})" if m.note else "") if m else ""
+    return Recipe(key, copy.deepcopy(config), f"{what}: {describe(config)}.",
+                  expected_seconds=m.seconds if m else None, measured=note)
+
+
+def quick_recipe() -> Recipe:
+    """MNIST only, small and fast."""
+    return _fixed("quick", QUICK, "MNIST only")
+
+
+def standard_recipe() -> Recipe:
+    """From scratch on MNIST and the pen digits in about a quarter of an hour."""
+    return _fixed("standard", STANDARD, "From scratch")
+
+
+def full_recipe(meta: dict) -> Recipe:
+    """The recipe of the weights whose ``model.json`` is `meta` (normally the shipped ones)."""
+    try:
+        config = config_of_meta(meta)
+    except ValueError as exc:
+        return Recipe("full", None, "", problem=str(exc))
+    command = meta.get("command") if isinstance(meta.get("command"), str) else ""
+    config = replace(config, data_dir=None,  # the user's MNIST folder, set by the dialog
+                     pen_dir=None,  # beside it (or $DIGITPAD_PEN_DATA), where `digitpad download` puts it
+                     recipe="full", command=f"Digitpad Retrain dialog, Full recipe: {command}")
     seconds = meta.get("training_seconds")
-    return Recipe("full", config, summary,
-                  expected_seconds=float(seconds) if isinstance(seconds, (int, float)) else None)
+    return Recipe("full", config, f"The shipped model's recipe: {describe(config)}.",
+                  expected_seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+                  measured="the shipped model.json's training_seconds")
+
+
+def shipped_meta() -> dict:
+    """The shipped weights' model.json (DigitpadError if it cannot be read)."""
+    from app import paths
+    from model.errors import DigitpadError
+    from model.fileio import read_json
+
+    meta = read_json(paths.shipped_weights_dir() / "model.json", DigitpadError)
+    return meta if isinstance(meta, dict) else {}
+
+
+def recipe(name: str, meta: dict | None = None) -> Recipe:
+    """The recipe called `name` (one of `NAMES`); `meta` is the shipped model.json for *full*
+    (read from the shipped weights when None). An unknown name is a ValueError (one line)."""
+    if name == "quick":
+        return quick_recipe()
+    if name == "standard":
+        return standard_recipe()
+    if name == "full":
+        if meta is None:
+            from model.errors import DigitpadError
+
+            try:
+                meta = shipped_meta()
+            except DigitpadError as exc:
+                return Recipe("full", None, "", problem=str(exc))
+        return full_recipe(meta)
+    raise ValueError(f"--recipe {name!r}: no such recipe; expected one of {', '.join(NAMES)}")
+
+
+def recipe_config(name: str) -> TrainConfig:
+    """`recipe(name)`'s settings for `digitpad train --recipe NAME` (ValueError, one line, for an
+    unknown name or a recipe that cannot run here)."""
+    r = recipe(name)
+    if r.config is None:
+        raise ValueError(f"--recipe {name}: not available ({r.problem})")
+    return r.config
 
 
 def sample_rows(samples, copies: int = SAMPLE_COPIES, seed: int = 0,

@@ -25,74 +25,16 @@ from model.net import train as _train
 from model.net.ensemble import committee_proba
 from model.net.layout import Layout
 from model.net.weights import PREPROCESSING_VERSION, save_committee, save_weights
-
-
-@dataclass(frozen=True)
-class MemberSpec:
-    """What sets one committee member apart; everything else comes from the run's TrainConfig."""
-
-    hidden: tuple[int, ...]
-    deskew: bool = False
-    pen_copies: int = 3
-
-    @classmethod
-    def parse(cls, text: str) -> MemberSpec:
-        """``HIDDEN[:deskew][:penN]``, e.g. ``500``, ``800:deskew``, ``300,100:deskew:pen6``."""
-        from model.net.layout import parse_hidden
-
-        parts = text.strip().split(":")
-        try:
-            hidden = tuple(parse_hidden(parts[0]))
-        except ValueError as exc:
-            raise ValueError(f"--member {text!r}: {exc}") from None
-        deskew_it, pen_copies = False, 3
-        for extra in parts[1:]:
-            if extra == "deskew":
-                deskew_it = True
-            elif extra.startswith("pen") and extra[3:].isdigit() and int(extra[3:]) >= 1:
-                pen_copies = int(extra[3:])
-            else:
-                raise ValueError(f"--member {text!r}: expected HIDDEN[:deskew][:penN], e.g. 800:deskew:pen6; "
-                                 f"got {extra!r}")
-        return cls(hidden, deskew_it, pen_copies)
-
-    def __str__(self) -> str:
-        return ",".join(map(str, self.hidden)) + (":deskew" if self.deskew else "") + (
-            f":pen{self.pen_copies}" if self.pen_copies != 3 else "")
-
-
-@dataclass
-class TrainConfig:
-    """Everything that determines a training run's result."""
-
-    hidden: list[int] = field(default_factory=lambda: [300])
-    lam: float = 1.0
-    max_iter: int = 400
-    seed: int = 0
-    data_dir: str | None = None
-    limit: int | None = None
-    pen: bool = False
-    pen_dir: str | None = None
-    pen_holdout: str = "default"
-    augment: int = 0
-    copies_only: bool = False
-    """Each stage trains on its `augment` distorted copies alone, not on the originals too
-    (with ``augment=1``: half the arithmetic a stage)."""
-    stages: int = 1
-    validation: int = 0
-    deskew: bool = False
-    pen_copies: int = 3
-    average_stages: int = 1
-    """Keep the mean of the weights at the end of the last this-many stages (1: the last stage's own)."""
-    members: tuple[MemberSpec, ...] = ()
-    """Two or more: train a committee (`run_committee`), each member with its own size and preprocessing."""
-    command: str = ""
-
-    @property
-    def rows_per_image(self) -> int:
-        """Training rows each base image gives a stage: its `augment` distorted copies, plus
-        itself unless `copies_only` (which needs copies to act)."""
-        return self.augment + (0 if self.copies_only and self.augment else 1)
+from model.train_settings import (  # noqa: F401  (the settings live there, light enough for the CLI parser)
+    MemberSpec,
+    TrainConfig,
+    add_train_arguments,
+    config_from_args,
+    config_from_settings,
+    config_of_meta,
+    parse_train_command,
+    settings_json,
+)
 
 
 @dataclass
@@ -144,6 +86,7 @@ def _provenance(config: TrainConfig, cancelled: bool) -> dict:
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "preprocessing_version": PREPROCESSING_VERSION,
+        "settings": settings_json(config),
         "command": config.command,
         "cancelled": cancelled,
     }
@@ -282,8 +225,14 @@ def run_training(
                 progress(_train.Progress(done_before + p.iteration, config.max_iter, p.cost,
                                          time.perf_counter() - t0))
 
-        result = _train.train(X, y, layout, lam=config.lam, max_iter=n_iter, seed=config.seed,
-                              progress=stage_progress, cancel=cancel, init=thetas)
+        if config.grow and stage < config.grow_stages:
+            result = _train.train_growing(X, y, layout, lam=config.lam, max_iter=n_iter,
+                                          seed=config.seed + stage, halvings=config.grow,
+                                          progress=stage_progress, cancel=cancel, init=thetas,
+                                          maxcor=config.maxcor)
+        else:
+            result = _train.train(X, y, layout, lam=config.lam, max_iter=n_iter, seed=config.seed,
+                                  progress=stage_progress, cancel=cancel, init=thetas, maxcor=config.maxcor)
         thetas = result.thetas
         total_iter += result.iterations
         history["cost"] += [float(f"{c:.7g}") for c in result.costs]
@@ -459,6 +408,10 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
 
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
+    settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
+    for key in ("grow", "grow_stages", "maxcor"):
+        want[key] = getattr(cfg, key)
+        got[key] = settings.get(key, getattr(TrainConfig(), key))
     got["average_stages"] = meta.get("average_stages", 1)
     got["copies_only"] = meta.get("copies_only", False)
     got["deskew"] = meta.get("deskew", False)
@@ -503,3 +456,4 @@ def _committee_meta(config: TrainConfig, results, networks, cancelled: bool) -> 
             Xp, yp = pendigits.render_samples(held)
             meta["pen_holdout_accuracy"] = float((committee_proba(networks, Xp).argmax(1) == yp).mean())
     return meta
+

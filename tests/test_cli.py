@@ -164,3 +164,32 @@ def test_train_copies_only_needs_augment():
     r = run_cli("train", "--copies-only", "--max-iter", "2")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "--copies-only" in r.stderr and "--augment" in r.stderr
+
+
+def test_train_unknown_recipe_is_one_line():
+    r = run_cli("train", "--recipe", "fastest", "--max-iter", "2")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "digitpad: error: --recipe 'fastest': no such recipe; expected one of quick, standard, full"]
+
+
+def test_train_standard_recipe_small_slice_records_the_recipe(tmp_path):
+    """`--recipe standard` runs the dialog's Standard settings (`app.recipes.recipe`) with the options
+    given put over them, and model.json names the recipe and records every setting as data."""
+    from dataclasses import replace
+
+    from app import recipes
+    from model.train_settings import settings_json
+
+    out = tmp_path / "w"
+    r = run_cli("train", "--recipe", "standard", "--limit", "200", "--max-iter", "6", "--stages", "2",
+                "--member", "16:deskew:pen1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((out / "model.json").read_text())
+    dialog = recipes.recipe("standard").config
+    want = replace(dialog, limit=200, max_iter=6, stages=2, hidden=[16], deskew=True, pen_copies=1)
+    assert meta["settings"] == {**settings_json(want), "data_dir": meta["settings"]["data_dir"]}
+    assert meta["settings"]["recipe"] == "standard" and meta["settings"]["grow"] == dialog.grow > 0
+    assert meta["command"].startswith("digitpad train --recipe standard --limit 200")
+    assert meta["layer_sizes"] == [784, 16, 10] and meta["deskew"] and meta["lambda"] == dialog.lam
+    assert meta["pen_copies"] == 1 and meta["iterations"] <= 6 and "pen_holdout_accuracy" in meta

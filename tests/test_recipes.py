@@ -29,8 +29,49 @@ def test_full_recipe_is_the_shipped_run():
     assert meta["command"] in c.command
 
 
+def test_full_recipe_reads_recorded_settings_not_the_command():
+    """A model.json with "settings" is read from that data; the command is only for people."""
+    from model.train_settings import MemberSpec, TrainConfig, settings_json
+
+    ran = TrainConfig(members=(MemberSpec((40,), True, 2), MemberSpec((30,))), lam=2.0, max_iter=70,
+                      stages=2, augment=1, pen=True, seed=5, grow=1, maxcor=7, recipe="standard",
+                      data_dir="/build/mnist")
+    meta = {"settings": settings_json(ran), "command": "digitpad train --recipe standard (edited by hand)",
+            "training_seconds": 12.5}
+    r = recipes.full_recipe(meta)
+    assert r.problem == "" and r.config is not None
+    c = r.config
+    assert c.members == ran.members and (c.lam, c.max_iter, c.stages, c.augment, c.seed) == (2.0, 70, 2, 1, 5)
+    assert (c.pen, c.grow, c.maxcor, c.recipe) == (True, 1, 7, "full") and c.data_dir is None
+    assert r.expected_seconds == 12.5 and "edited by hand" in c.command
+
+
+def test_settings_round_trip_and_bad_records_are_one_line():
+    from model.train_settings import TrainConfig, config_from_settings, settings_json
+
+    config = TrainConfig(hidden=[64, 32], limit=500, validation=100, copies_only=True, augment=2)
+    again = config_from_settings(settings_json(config), "cmd")
+    assert settings_json(again) == settings_json(config) and again.command == "cmd"
+    assert config_from_settings({}).max_iter == TrainConfig().max_iter  # an older record: defaults
+    for bad, word in (({"max_iter": "many"}, "max_iter"), ({"hidden": [0]}, "hidden"),
+                      ({"pen": 1}, "pen"), ({"members": ["500:wobbly"]}, "500:wobbly"),
+                      ({"average_stages": 3}, "--average-stages"), ([], "not a JSON object")):
+        with pytest.raises(ValueError, match=word) as info:
+            config_from_settings(bad)
+        assert "\n" not in str(info.value)
+
+
+def test_recipes_by_name():
+    for name in recipes.NAMES:
+        r = recipes.recipe(name)
+        assert r.key == name and r.config is not None and r.config.recipe == name, r.problem
+    with pytest.raises(ValueError, match="no such recipe; expected one of quick, standard, full"):
+        recipes.recipe("fast")
+
+
 @pytest.mark.parametrize("meta, message", [
     ({}, "records no training command"),
+    ({"settings": {"hidden": "300"}}, "hidden layers"),
     ({"command": "digitpad evaluate"}, "not 'digitpad train'"),
     ({"command": "digitpad train --hidden many"}, "does not parse"),
     ({"command": "digitpad train --hidden-layers 0"}, "hidden"),

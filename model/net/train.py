@@ -73,6 +73,7 @@ def train(
     cancel: threading.Event | None = None,
     init: Sequence[np.ndarray] | None = None,
     anchor: Sequence[np.ndarray] | None = None,
+    maxcor: int = 10,
 ) -> TrainResult:
     """Minimise the regularised cross-entropy with L-BFGS-B.
 
@@ -84,7 +85,8 @@ def train(
     (soft targets, e.g. another network's outputs) instead of labels.
     `anchor` regularises towards those Thetas instead of towards zero
     (lambda/(2m)·Σ(W - anchor)², biases excluded), for fine-tuning that should
-    stay near a trained network (`model.personal.adapt`).
+    stay near a trained network (`model.personal.adapt`). `maxcor` is the number
+    of past steps L-BFGS-B keeps for its curvature estimate (SciPy's default, 10).
 
     The data is cut once into ink blocks (`model.net.blocks`) and each loss and
     gradient is summed over them in `SHARES` shares on up to one thread per
@@ -138,7 +140,7 @@ def train(
                 jac=True,
                 method="L-BFGS-B",
                 callback=callback,
-                options={"maxiter": max_iter, "maxfun": max_iter * 2 + 20},
+                options={"maxiter": max_iter, "maxfun": max_iter * 2 + 20, "maxcor": maxcor},
             )
         message = str(res.message)
         cancelled = cancel is not None and cancel.is_set()
@@ -148,6 +150,73 @@ def train(
     seconds = time.perf_counter() - t0
     thetas = [t.copy() for t in mlp.unpack(best["x"], layout)]
     return TrainResult(thetas, float(best["cost"]), iteration[0], seconds, cancelled, message, costs)
+
+
+def grow_schedule(rows: int, max_iter: int, halvings: int) -> list[tuple[int, int]]:
+    """(rows, iterations) of each phase of a growing-batch run: ``rows / 2**halvings`` rows
+    first, doubling to all `rows`; the iterations split evenly, later phases first
+    to take any remainder. A phase that would get no iterations is left out (so a
+    run shorter than its phases ends on all the rows)."""
+    if halvings < 0:
+        raise ValueError(f"growing-batch halvings must be 0 or more, got {halvings}")
+    phases = halvings + 1
+    sizes = [max(1, -(-rows // 2 ** (halvings - k))) for k in range(phases)]
+    iters = [max_iter // phases + (k >= phases - max_iter % phases) for k in range(phases)]
+    return [(n, i) for n, i in zip(sizes, iters, strict=True) if i > 0]
+
+
+def train_growing(
+    X: np.ndarray,
+    y: np.ndarray,
+    layout: Layout,
+    lam: float = 1.0,
+    max_iter: int = 400,
+    seed: int = 0,
+    halvings: int = 2,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    init: Sequence[np.ndarray] | None = None,
+    maxcor: int = 10,
+) -> TrainResult:
+    """`train` in growing-batch phases (Byrd, Chin, Nocedal & Wu 2012, "Sample size
+    selection in optimization methods for machine learning"): the first iterations
+    run on a random ``1/2**halvings`` of the rows, each next phase on twice as many
+    (the earlier rows among them) and the last on all of them, each phase starting
+    L-BFGS-B afresh from the weights the previous one reached (`grow_schedule`).
+
+    A phase on s of the m rows uses lambda·s/m, so its penalty λ/(2m)·Σw² weighs as
+    much as in the full objective: every phase minimises an estimate of the same
+    function. The subsets come from a generator seeded by `seed` alone and keep the
+    rows' order, so the same data and seed give the same bytes. ``halvings=0`` is
+    plain `train`. The costs history holds each phase's own costs (on its rows);
+    the result's weights are those of the last phase that ran.
+    """
+    m = len(y)
+    schedule = grow_schedule(m, max_iter, halvings)
+    order = np.random.default_rng([seed, 0x6772]).permutation(m)
+    thetas = init
+    done = 0
+    costs: list[float] = []
+    seconds = 0.0
+    result = None
+    t0 = time.perf_counter()
+    for rows, iters in schedule:
+        idx = np.sort(order[:rows]) if rows < m else slice(None)
+
+        def phase_progress(p: Progress, done: int = done) -> None:
+            if progress is not None:
+                progress(Progress(done + p.iteration, max_iter, p.cost, time.perf_counter() - t0))
+
+        result = train(X[idx], np.asarray(y)[idx], layout, lam=lam * rows / m, max_iter=iters, seed=seed,
+                       progress=phase_progress, cancel=cancel, init=thetas, maxcor=maxcor)
+        thetas = result.thetas
+        done += result.iterations
+        costs += result.costs
+        seconds += result.seconds
+        if result.cancelled:
+            break
+    assert result is not None
+    return TrainResult(result.thetas, result.cost, done, seconds, result.cancelled, result.message, costs)
 
 
 def _anchor_penalty(thetas: Sequence[np.ndarray], anchors: Sequence[np.ndarray],
