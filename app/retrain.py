@@ -11,9 +11,13 @@ touched) and stay in use after a restart. Beside the fields and the progress
 bar, the cost of every iteration is drawn as the run goes (the chart of the
 Training tab of Inside the network, drawn by `model.views.report`).
 
-Recipes (`app.recipes`): *Quick* (MNIST only, minutes) and *Full* (the
-shipped model's own recorded command, MNIST + pen digits + distortion stages,
-with the time it took) fill the fields; editing a field makes it *Custom*.
+Recipes (`app.recipes`, the same settings as ``digitpad train --recipe``):
+*Quick* (a fine-tune of the shipped weights, minutes), *Standard* (the
+default: from scratch on MNIST and the pen digits, about a quarter of an
+hour) and *Full* (the shipped model's own recorded settings, MNIST + pen
+digits + distortion stages) fill the fields with their real settings (a
+committee's members too) and show the time a measured run took; editing a
+field makes it *Custom*.
 *Include my samples* adds the user's taught digits. The keep-or-discard
 choice shows current and new side by side on MNIST test, the held-out pen
 writers and the user's samples.
@@ -22,10 +26,10 @@ The dialog takes callbacks from the main window (the current model, where
 to report training progress, how to use new weights, what to do on close),
 never the window itself.
 
-Keyboard: Tab moves between the fields, Alt+Q / Alt+F / Alt+C choose the
+Keyboard: Tab moves between the fields, Alt+Q / Alt+T / Alt+F / Alt+C choose the
 recipe, Alt+I includes the samples, Alt+S starts, Escape cancels a run (or
 closes the dialog when nothing runs), Alt+U uses the new weights, Alt+K
-keeps the current ones, Alt+D downloads MNIST (and the pen digits for Full).
+keeps the current ones, Alt+D downloads MNIST (and the pen digits a recipe needs).
 """
 
 from __future__ import annotations
@@ -67,6 +71,17 @@ def mnist_missing(folder: Path) -> list[str]:
     return missing
 
 
+def networks_text(config) -> str:
+    """The Hidden layers field for a config: its network(s) in ``--member`` terms, e.g. ``300``,
+    ``500:deskew:pen6`` or, for a committee, ``500:deskew:pen6 + 800:deskew:pen6``."""
+    from model.train_settings import MemberSpec
+
+    if len(config.members) > 1:
+        return " + ".join(map(str, config.members))
+    pen = config.pen_copies if config.pen else 3  # penN matters only when the pen digits are in
+    return str(MemberSpec(tuple(config.hidden), config.deskew, pen))
+
+
 @dataclass
 class Settings:
     """Validated dialog fields."""
@@ -76,6 +91,10 @@ class Settings:
     max_iter: int
     limit: int
     data_dir: str
+    deskew: bool = False
+    pen_copies: int = 3
+    members: tuple = ()
+    """A committee's `MemberSpec`s (two or more), else empty."""
 
 
 class RetrainDialog(tk.Toplevel):
@@ -170,7 +189,7 @@ class RetrainDialog(tk.Toplevel):
                                                                sticky="w", padx=(8, 0))
             return e
 
-        self.e_hidden = field(0, "Hidden layers", self.v_hidden, "units per layer, e.g. 300 or 300,100")
+        self.e_hidden = field(0, "Hidden layers", self.v_hidden, "e.g. 300,100 or 500:deskew + 800", width=34)
         self.e_lambda = field(1, "Lambda (λ)", self.v_lambda, "L2 regularisation")
         self.e_iter = field(2, "Max iterations", self.v_iter, "L-BFGS-B iterations")
         self.e_limit = field(3, "Training images", self.v_limit, "first N of MNIST's 60,000")
@@ -238,7 +257,7 @@ class RetrainDialog(tk.Toplevel):
         if pen_missing and not missing and self.phase != "downloading":
             self.data_label.configure(text=f"{data_text}; pen digits missing ({pen_missing})",
                                       foreground="#b35900")
-        elif self.v_recipe.get() == "full" and not missing and self.phase != "downloading":
+        elif self._needs_pen() and not missing and self.phase != "downloading":
             self.data_label.configure(text=f"{data_text}, pen digits beside it")
         need = bool(missing or pen_missing)
         self.b_download.configure(state="normal" if need and not busy else "disabled")
@@ -352,15 +371,17 @@ class RetrainDialog(tk.Toplevel):
 
         try:
             shipped = read_json(paths.shipped_weights_dir() / "model.json", DigitpadError)
-            full = recipes.full_recipe(shipped if isinstance(shipped, dict) else {})
+            shipped = shipped if isinstance(shipped, dict) else {}
+            self.recipes = {k: recipes.recipe(k, shipped, str(paths.shipped_weights_dir()))
+                            for k in recipes.NAMES}
         except DigitpadError as exc:
-            full = recipes.Recipe("full", None, "", problem=str(exc))
-        self.recipes = {"quick": recipes.quick_recipe(), "full": full}
+            self.recipes = {k: recipes.recipe(k) if k == "standard" else
+                            recipes.Recipe(k, None, "", problem=str(exc)) for k in recipes.NAMES}
         self.samples, _ = SampleStore(samples_dir()).load()
         self.comparison: Any = None
         self.measuring = False
         self._filling = False
-        self.v_recipe = tk.StringVar(self, "quick")
+        self.v_recipe = tk.StringVar(self, recipes.DEFAULT)
         self.v_samples = tk.BooleanVar(self, bool(self.samples))
         for var in (self.v_hidden, self.v_lambda, self.v_iter, self.v_limit):
             var.trace_add("write", lambda *a: self._field_edited())
@@ -372,10 +393,11 @@ class RetrainDialog(tk.Toplevel):
         radios = ttk.Frame(f)
         radios.grid(row=0, column=1, sticky="w")
         self.r_recipe = {}
-        for i, (key, text) in enumerate((("quick", "Quick (MNIST only, minutes)"),
-                                         ("full", "Full (the shipped model's recipe)"),
-                                         ("custom", "Custom"))):
-            r = ttk.Radiobutton(radios, text=text, value=key, variable=self.v_recipe, underline=0,
+        for i, (key, text, under) in enumerate((("quick", "Quick (fine-tune)", 0),
+                                                ("standard", "Standard (from scratch)", 1),
+                                                ("full", "Full (the shipped model's recipe)", 0),
+                                                ("custom", "Custom", 0))):
+            r = ttk.Radiobutton(radios, text=text, value=key, variable=self.v_recipe, underline=under,
                                 command=self._recipe_chosen)
             r.grid(row=0, column=i, sticky="w", padx=(0, 12))
             self.r_recipe[key] = r
@@ -387,7 +409,8 @@ class RetrainDialog(tk.Toplevel):
                     f"{self._sample_copies()} distorted copies)" if n else "Include my samples (none yet)",
             variable=self.v_samples, underline=0, command=self.render)
         self.c_samples.grid(row=2, column=0, columnspan=2, sticky="w", pady=(4, 0))
-        for seq, key in (("<Alt-q>", "quick"), ("<Alt-Q>", "quick"), ("<Alt-f>", "full"),
+        for seq, key in (("<Alt-q>", "quick"), ("<Alt-Q>", "quick"), ("<Alt-t>", "standard"),
+                         ("<Alt-T>", "standard"), ("<Alt-f>", "full"),
                          ("<Alt-F>", "full"), ("<Alt-c>", "custom"), ("<Alt-C>", "custom")):
             self.bind(seq, lambda e, key=key: (self._choose(key), "break")[1])
         for seq in ("<Alt-i>", "<Alt-I>"):
@@ -412,7 +435,7 @@ class RetrainDialog(tk.Toplevel):
             c = recipe.config
             self._filling = True
             try:
-                self.v_hidden.set(",".join(map(str, c.hidden)))
+                self.v_hidden.set(networks_text(c))
                 self.v_lambda.set(f"{c.lam:g}")
                 self.v_iter.set(str(c.max_iter))
                 self.v_limit.set(str(c.limit or 60000))
@@ -441,40 +464,45 @@ class RetrainDialog(tk.Toplevel):
             return "Download fetches them"
         return ""
 
+    def _needs_pen(self) -> bool:
+        """Whether the chosen recipe trains on the pen digits too."""
+        recipe = self.recipes.get(self.v_recipe.get())
+        return bool(recipe is not None and recipe.config is not None and recipe.config.pen)
+
     def _render_recipes(self, folder: Path, busy: bool) -> str:
         """Recipe widgets from the state; returns why the pen data is missing for Full, or ""."""
         from app.recipes import fmt_duration
 
         key = self.v_recipe.get()
-        full = self.recipes["full"]
         for k, r in self.r_recipe.items():
-            r.configure(state="disabled" if busy or (k == "full" and full.config is None) else "normal")
+            unavailable = k in self.recipes and self.recipes[k].config is None
+            r.configure(state="disabled" if busy or unavailable else "normal")
         self.c_samples.configure(state="normal" if self.samples and not busy else "disabled")
         pen_missing = ""
-        if key == "full":
-            if full.config is None:
-                text = f"Full is not available: {full.problem}"
-            else:
-                text = (f"{full.summary}\nIt took {fmt_duration(full.expected_seconds)} on the machine that "
-                        "built the shipped model; expect about as long here, the window stays usable.")
-                if full.config.pen:
-                    pen_missing = self._pen_missing(folder)
-        elif key == "quick":
-            text = self.recipes["quick"].summary
-        else:
+        recipe = self.recipes.get(key)
+        if recipe is None:
             text = "Custom: MNIST only, with the settings below."
+        elif recipe.config is None:
+            text = f"{key.capitalize()} is not available: {recipe.problem}"
+        else:
+            if recipe.expected_seconds is None:
+                took = "Its time has not been measured yet."
+            else:
+                took = (f"It took {fmt_duration(recipe.expected_seconds)} when measured ({recipe.measured}); "
+                        "expect about as long here, the window stays usable.")
+            text = f"{recipe.summary}\n{took}"
+            if recipe.config.pen:
+                pen_missing = self._pen_missing(folder)
         self.recipe_label.configure(text=text)
         return pen_missing
 
     def _recipe_config(self, fields_config):
-        """The config to run: Full's own settings, else the fields' (Quick and Custom)."""
+        """The config to run: the chosen recipe's own settings (the same as ``digitpad train
+        --recipe``), with the dialog's MNIST folder; Custom: the fields'."""
         import copy
 
         recipe = self.recipes.get(self.v_recipe.get())
-        if self.v_recipe.get() != "full" or recipe is None or recipe.config is None:
-            if self.v_recipe.get() == "quick":
-                fields_config.command = fields_config.command.replace("Retrain dialog:",
-                                                                      "Retrain dialog, Quick recipe:")
+        if recipe is None or recipe.config is None:
             return fields_config
         config = copy.deepcopy(recipe.config)
         config.data_dir = fields_config.data_dir
@@ -524,9 +552,10 @@ class RetrainDialog(tk.Toplevel):
 
     # -- actions --------------------------------------------------------------
     def _settings(self) -> Settings:
-        from model.net.layout import parse_hidden
+        from model.train_settings import MemberSpec
 
-        hidden = parse_hidden(self.v_hidden.get())
+        members = [MemberSpec.parse(part) for part in self.v_hidden.get().split("+")]
+        single = members[0]  # the network, or a committee's first member
         try:
             lam = float(self.v_lambda.get())
         except ValueError:
@@ -540,7 +569,8 @@ class RetrainDialog(tk.Toplevel):
             raise ValueError("max iterations and training images must be whole numbers") from None
         if max_iter < 1 or limit < 1:
             raise ValueError("max iterations and training images must be at least 1")
-        return Settings(hidden, lam, max_iter, min(limit, 60000), self.v_data.get().strip())
+        return Settings(list(single.hidden), lam, max_iter, min(limit, 60000), self.v_data.get().strip(),
+                        single.deskew, single.pen_copies, tuple(members) if len(members) > 1 else ())
 
     def _default_action(self) -> None:
         if self.phase == "done" and self.accepted is None:
@@ -562,8 +592,8 @@ class RetrainDialog(tk.Toplevel):
 
         config = TrainConfig(
             hidden=st.hidden, lam=st.lam, max_iter=st.max_iter, data_dir=st.data_dir or None,
-            limit=st.limit,
-            command=(f"Digitpad Retrain dialog: hidden {','.join(map(str, st.hidden))}, lambda {st.lam}, "
+            limit=st.limit, deskew=st.deskew, pen_copies=st.pen_copies, members=st.members,
+            command=(f"Digitpad Retrain dialog: hidden {self.v_hidden.get().strip()}, lambda {st.lam}, "
                      f"max iterations {st.max_iter}, {st.limit} training images"))
         config = self._recipe_config(config)
         self.comparison, self.measuring = None, False
@@ -603,11 +633,10 @@ class RetrainDialog(tk.Toplevel):
     def start_download(self) -> None:
         """Fetch MNIST (and for Full the pen digits) beside the folder field's folder, in a worker."""
         folder = Path(self.v_data.get().strip() or ".")
-        if self.busy or not (mnist_missing(folder)
-                             or (self.v_recipe.get() == "full" and self._pen_missing(folder))):
+        if self.busy or not (mnist_missing(folder) or (self._needs_pen() and self._pen_missing(folder))):
             return
         self.phase, self.error, self.download_text = "downloading", "", ""
-        with_pen = self.v_recipe.get() == "full" and bool(self._pen_missing(folder))
+        with_pen = self._needs_pen() and bool(self._pen_missing(folder))
         self.worker = threading.Thread(target=self._download_worker,
                                        args=(self.v_data.get().strip(), with_pen),
                                        name="digitpad-download", daemon=True)

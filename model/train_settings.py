@@ -84,6 +84,10 @@ class TrainConfig:
     grow_stages: int = 1
     maxcor: int = 10
     """Past steps L-BFGS-B keeps for its curvature estimate (SciPy's default, 10)."""
+    init: str = ""
+    """A weights folder to start from instead of random weights (a fine-tune), "" for none: one
+    network, or a committee whose members start this run's members in order (same layer sizes
+    and preprocessing)."""
     recipe: str = ""
     """The named recipe (`app.recipes`) these settings started from, "" for none."""
     command: str = ""
@@ -202,6 +206,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="grow the batch in each of the first K stages (1)")
     p.add_argument("--maxcor", type=int, metavar="M",
                    help=f"past steps L-BFGS-B keeps for its curvature estimate ({d.maxcor})")
+    p.add_argument("--init", metavar="DIR",
+                   help="start from the weights in DIR (a fine-tune) instead of random weights; a "
+                        "committee's members start the --member networks in order")
     p.add_argument("--save-stages", metavar="DIR",
                    help="also write every stage's weights to DIR/NAME-stageK (NAME: network or memberN), "
                         "to compare stages with benchmarks/committees.py")
@@ -213,7 +220,7 @@ _ARG_FIELDS = {  # argparse dest -> TrainConfig field (those that map one to one
     "lam": "lam", "max_iter": "max_iter", "seed": "seed", "data": "data_dir", "limit": "limit", "pen": "pen",
     "pen_data": "pen_dir", "pen_holdout": "pen_holdout", "augment": "augment", "copies_only": "copies_only",
     "stages": "stages", "average_stages": "average_stages", "validation": "validation", "grow": "grow",
-    "grow_stages": "grow_stages", "maxcor": "maxcor",
+    "grow_stages": "grow_stages", "maxcor": "maxcor", "init": "init",
 }
 
 

@@ -138,6 +138,7 @@ def run_training(
     log: Callable[[str], None] = lambda s: None,
     extra: tuple[np.ndarray, np.ndarray, str] | None = None,
     on_stage: Callable[[int, list[np.ndarray]], None] | None = None,
+    start: list[np.ndarray] | None = None,
 ) -> RunResult:
     """Train as `config` says; write the weights folder to `out` (if given).
 
@@ -197,7 +198,9 @@ def run_training(
     data = _RunData(X_base, y_base, n_mnist, test_split, sources, X_val, y_val, holdout, pen_val)
     stages = max(1, config.stages)
     per_stage = [config.max_iter // stages + (i < config.max_iter % stages) for i in range(stages)]
-    thetas = None
+    thetas = None if start is None else [np.asarray(t, dtype=np.float64) for t in start]
+    if start is not None:
+        sources["init"] = {"folder": config.init}
     total_iter = 0
     history: dict = {"cost": [], "stages": []}  # model.json's "history": the Training chart's data
     t0 = time.perf_counter()
@@ -314,7 +317,27 @@ def train_model(
         m = config.members[0]
         config = replace(config, hidden=list(m.hidden), deskew=m.deskew, pen_copies=m.pen_copies, members=())
     one = None if on_stage is None else (lambda k, thetas: on_stage("network", k, thetas))
-    return run_training(config, out, progress, cancel, log, extra, one)
+    starts = start_networks(config)
+    return run_training(config, out, progress, cancel, log, extra, one, starts[0] if starts else None)
+
+
+def start_networks(config: TrainConfig) -> list[list[np.ndarray]] | None:
+    """The Thetas each network of a run starts from: ``config.init``'s networks (checked against
+    the run's layer sizes and preprocessing), or None for seeded random weights."""
+    if not config.init:
+        return None
+    from model.net.weights import load_weights
+
+    model = load_weights(config.init)
+    want = ([(tuple(m.hidden), m.deskew) for m in config.members] if len(config.members) > 1
+            else [(tuple(config.hidden), config.deskew)])
+    have = [(n.layout.hidden, n.deskew) for n in model.networks]
+    if have != want:
+        def nets(pairs) -> str:
+            return " + ".join(f"784-{'-'.join(map(str, h))}-10" + " (deskewed)" * d for h, d in pairs)
+        raise DigitpadError(f"{config.init}: these weights are {nets(have)}; the run trains {nets(want)}, "
+                            "so it cannot start from them")
+    return [[t.copy() for t in n.thetas] for n in model.networks]
 
 
 def run_committee(
@@ -345,6 +368,7 @@ def run_committee(
     trained = [0]
     results: list[tuple[str, RunResult, MemberSpec]] = []
     staging = out.parent / f".{out.name}.members" if out is not None else None
+    starts = start_networks(config)
     for i, spec in enumerate(members):
         name = f"member{i + 1}"
         log(f"committee member {i + 1}/{len(members)}: hidden {list(spec.hidden)}"
@@ -366,7 +390,7 @@ def run_committee(
         else:
             member_stage = None if on_stage is None else (lambda k, th, name=name: on_stage(name, k, th))
             result = run_training(cfg, staging / name if staging else None, member_progress, cancel, log,
-                                  extra, member_stage)
+                                  extra, member_stage, starts[i] if starts else None)
             trained[0] += config.max_iter
         results.append((name, result, spec))
         if result.cancelled:
@@ -409,7 +433,7 @@ def _finished_member(folder: Path, cfg: TrainConfig) -> RunResult | None:
         want["pen_holdout_writers"] = pendigits.parse_holdout(cfg.pen_holdout)
     got = {k: meta.get(k) for k in want}
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
-    for key in ("grow", "grow_stages", "maxcor"):
+    for key in ("grow", "grow_stages", "maxcor", "init"):
         want[key] = getattr(cfg, key)
         got[key] = settings.get(key, getattr(TrainConfig(), key))
     got["average_stages"] = meta.get("average_stages", 1)

@@ -123,3 +123,56 @@ def test_no_pen_file_is_a_note_not_a_failure(tmp_path, monkeypatch):
     assert [s.name for s in sets] == ["MNIST test"]
     assert len(missing) == 1 and "pendigits file not found" in missing[0]
     assert PEN_FILE.is_file()
+
+
+def test_quick_is_a_fine_tune_of_the_shipped_weights():
+    meta = json.loads((WEIGHTS / "model.json").read_text())
+    r = recipes.recipe("quick")
+    c = r.config
+    assert r.problem == "" and c.init == str(WEIGHTS) and c.max_iter == recipes.QUICK_ITERATIONS
+    assert [str(m) for m in c.members] == meta.get("members", [str(m) for m in c.members])
+    assert (c.lam, c.pen, c.stages, c.grow) == (meta["lambda"], True, 1, 0) and "fine-tune" in r.summary
+
+
+def _theta_bytes(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("Theta*.txt"))}
+
+
+def test_fine_tune_starts_from_the_given_weights_same_bytes(tmp_path):
+    """`init`: a committee's members start from their own trained weights (a lower first cost than
+    from random weights), the same settings give the same bytes, and weights of another shape are
+    one clear line."""
+    from model.errors import DigitpadError
+    from model.train_settings import MemberSpec, TrainConfig
+    from model.training_run import train_model
+
+    base = TrainConfig(members=(MemberSpec((16,)), MemberSpec((12,), True)), max_iter=6, limit=300,
+                       data_dir=str(MNIST))
+    first = train_model(base, tmp_path / "first")
+    tuned = TrainConfig(**{**vars(base), "init": str(tmp_path / "first"), "max_iter": 3, "augment": 1})
+    a = train_model(tuned, tmp_path / "a")
+    train_model(tuned, tmp_path / "b")
+    assert _theta_bytes(tmp_path / "a") == _theta_bytes(tmp_path / "b")
+    for (_, _, fresh), (_, _, warm) in zip(first.members, a.members, strict=True):
+        assert warm["history"]["cost"][0] < fresh["history"]["cost"][0]
+        assert warm["data"]["init"] == {"folder": str(tmp_path / "first")}
+    assert a.meta["settings"]["init"] == str(tmp_path / "first")
+    wrong = TrainConfig(hidden=[16], init=str(tmp_path / "first"), max_iter=2, limit=300, data_dir=str(MNIST))
+    with pytest.raises(DigitpadError, match="cannot start from them") as info:
+        train_model(wrong, None)
+    assert str(tmp_path / "first") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_growing_stages_same_seed_same_bytes(tmp_path):
+    """The standard recipe's mechanisms (growing batch in distortion stages, maxcor) through the run:
+    the same seed writes the same bytes, another seed other ones."""
+    from dataclasses import replace
+
+    from model.training_run import train_model
+
+    config = replace(recipes.recipe("standard").config, hidden=[12], pen=False, deskew=False, limit=400,
+                     max_iter=8, stages=2, grow=2, grow_stages=2, maxcor=5, data_dir=str(MNIST))
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        train_model(replace(config, seed=seed), tmp_path / name)
+    assert _theta_bytes(tmp_path / "a") == _theta_bytes(tmp_path / "b")
+    assert _theta_bytes(tmp_path / "a") != _theta_bytes(tmp_path / "c")

@@ -63,3 +63,64 @@ def test_initialisation_scales_with_layer_size():
     assert np.abs(thetas[0]).max() <= np.sqrt(6 / 1784) + 1e-12
     assert np.abs(thetas[1]).max() <= np.sqrt(6 / 1010) + 1e-12
     assert np.abs(thetas[1]).max() > 0.5 * np.sqrt(6 / 1010)
+
+
+def test_grow_schedule_doubles_to_all_rows():
+    from model.net.train import grow_schedule
+
+    assert grow_schedule(50000, 200, 2) == [(12500, 66), (25000, 67), (50000, 67)]
+    assert grow_schedule(7, 10, 3) == [(1, 2), (2, 2), (4, 3), (7, 3)]
+    assert grow_schedule(1000, 2, 3) == [(500, 1), (1000, 1)]  # a short run still ends on all rows
+    assert grow_schedule(1000, 5, 0) == [(1000, 5)]
+    with pytest.raises(ValueError, match="halvings"):
+        grow_schedule(1000, 5, -1)
+
+
+def test_growing_batch_same_seed_same_bytes(slice5k):
+    """Real L-BFGS-B phases on 1/4, 1/2 and all of 2,000 images: the same seed gives the same bytes,
+    another seed other subsets (so other weights); no halvings is plain `train`, bit for bit."""
+    from model.net.train import train_growing
+
+    X, y = slice5k[0][:2000], slice5k[1][:2000]
+    layout = Layout.with_hidden([16])
+    seen = []
+    a = train_growing(X, y, layout, lam=1.0, max_iter=9, seed=3, halvings=2, progress=seen.append)
+    b = train_growing(X, y, layout, lam=1.0, max_iter=9, seed=3, halvings=2)
+    c = train_growing(X, y, layout, lam=1.0, max_iter=9, seed=4, halvings=2)
+    for ta, tb in zip(a.thetas, b.thetas, strict=True):
+        assert ta.tobytes() == tb.tobytes()
+    assert not np.array_equal(a.thetas[0], c.thetas[0])
+    assert a.iterations == len(seen) == len(a.costs) and [p.iteration for p in seen] == list(range(1, 10))
+    assert all(p.max_iter == 9 for p in seen)
+    plain = train(X, y, layout, lam=1.0, max_iter=9, seed=3)
+    none = train_growing(X, y, layout, lam=1.0, max_iter=9, seed=3, halvings=0)
+    for ta, tb in zip(plain.thetas, none.thetas, strict=True):
+        assert ta.tobytes() == tb.tobytes()
+    # Growing reached weights that read held-out digits (it trained, not just shuffled).
+    assert accuracy(a.thetas, slice5k[2], slice5k[3]) > 0.5
+
+
+def test_growing_batch_uses_lambda_scaled_to_the_subset(slice5k):
+    """A one-phase-subset run equals plain `train` on those rows with lambda·s/m: the regulariser
+    weighs as in the full objective."""
+    from model.net.train import grow_schedule, train_growing
+
+    X, y = slice5k[0][:1000], slice5k[1][:1000]
+    layout = Layout.with_hidden([12])
+    # max_iter 1 with one halving runs only the last phase (all rows); 2 runs one on each half.
+    rows, iters = grow_schedule(1000, 2, 1)[0]
+    order = np.random.default_rng([5, 0x6772]).permutation(1000)
+    idx = np.sort(order[:rows])
+    first = train(X[idx], y[idx], layout, lam=2.0 * rows / 1000, max_iter=iters, seed=5)
+    second = train(X, y, layout, lam=2.0, max_iter=1, seed=5, init=first.thetas)
+    grown = train_growing(X, y, layout, lam=2.0, max_iter=2, seed=5, halvings=1)
+    for ta, tb in zip(second.thetas, grown.thetas, strict=True):
+        assert ta.tobytes() == tb.tobytes()
+
+
+def test_maxcor_reaches_the_optimizer(slice5k):
+    X, y = slice5k[0][:1000], slice5k[1][:1000]
+    layout = Layout.with_hidden([12])
+    a = train(X, y, layout, max_iter=12, seed=1, maxcor=3)
+    b = train(X, y, layout, max_iter=12, seed=1)
+    assert not np.array_equal(a.thetas[0], b.thetas[0])  # fewer pairs, other steps after the third
