@@ -520,3 +520,25 @@ def test_adapt_with_the_shipped_replay_set_and_no_data_folder(onedir_exe, tmp_pa
     assert meta["adapt"]["n_samples"] == 20
     assert meta["replay"]["sha256"] == load_replay(replay_path(ROOT)).sha256
     assert bundle_listing(onedir_exe) == before
+
+
+@needs_mnist
+@needs_pen
+def test_train_recipe_standard_in_the_bundle(onedir_exe, tmp_path):
+    """`train --recipe standard --limit N` works frozen: the recipe's settings (from app.recipes, the
+    Retrain dialog's) with the options given over them, recorded in model.json, read as from source."""
+    from app import recipes
+
+    pen = few_writers_pen_file(tmp_path / "pen.tra", writers={1, 2, 25})
+    common = ["train", "--recipe", "standard", "--limit", "300", "--max-iter", "6", "--stages", "2",
+              "--hidden", "20", "--pen-data", str(pen)]
+    frozen = run_frozen(onedir_exe, *common, "--out", "w-frozen", cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    settings = json.loads((tmp_path / "w-frozen" / "model.json").read_text())["settings"]
+    standard = recipes.recipe("standard").config
+    assert settings["recipe"] == "standard" and settings["hidden"] == [20] and settings["limit"] == 300
+    assert (settings["grow"], settings["deskew"], settings["lam"]) == (standard.grow, True, standard.lam)
+    source = run_cli(*common, "--out", str(tmp_path / "w-source"), env={"DIGITPAD_HOME": str(tmp_path / "h")})
+    assert source.returncode == 0, source.stderr
+    lines = [line for line in frozen.stdout.splitlines() if "accuracy" in line]
+    assert lines and lines == [line for line in source.stdout.splitlines() if "accuracy" in line]
