@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,14 +30,16 @@ def _error(msg: str) -> None:
 
 
 @contextmanager
-def _ctrl_c_cancels(cancel: threading.Event, stopping: str) -> Iterator[None]:
-    """While the body runs, the first Ctrl+C sets `cancel` (printing `stopping`), a second one aborts."""
+def _ctrl_c_cancels(cancel: threading.Event, stopping: str | Callable[[], str]) -> Iterator[None]:
+    """While the body runs, the first Ctrl+C sets `cancel` (printing `stopping`, or what it returns
+    then), a second one aborts."""
 
     def on_sigint(signum, frame):
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        print(f"\n{stopping} (Ctrl+C again to abort)...", file=sys.stderr)
+        text = stopping() if callable(stopping) else stopping
+        print(f"\n{text} (Ctrl+C again to abort)...", file=sys.stderr)
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -190,7 +192,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    """Adapt the weights to labelled samples (files, folders, else the user's samples) and save them."""
+    """Adapt the weights to labelled samples (files, folders, else the user's samples) and save them
+    as soon as they are adapted (``weights ready in X.X s``); then estimate how well they read the
+    samples (folds) and MNIST test, and add the figures to the saved model.json."""
     from app import paths
     from model.datasets.mnist import load_mnist
     from model.datasets.replay import load_replay, replay_path
@@ -198,6 +202,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from model.net.weights import load_weights
     from model.personal import adapt, samples
 
+    t_start = time.perf_counter()
     model = load_weights(_weights_dir(args.weights))
     if args.paths:
         found, warnings = samples.load_samples(args.paths)
@@ -217,23 +222,47 @@ def cmd_adapt(args: argparse.Namespace) -> int:
           f"({len(set(groups.tolist()))} rounds), with {len(replay):,} replay digits", flush=True)
     cancel = threading.Event()
     tty = sys.stderr.isatty()
+    out = Path(args.out) if args.out else paths.user_weights_dir()
+    ready: dict = {}
 
     def progress(p) -> None:
         if tty:
             print(f"\r{p.phase:14s} {p.done:4d}/{p.total} iterations  elapsed {clock(p.elapsed)}",
                   end="", file=sys.stderr, flush=True)
 
-    with _ctrl_c_cancels(cancel, "stopping: nothing will be written"):
-        result = adapt.adapt(model, X, y, replay=replay, seed=args.seed, groups=groups,
-                             base_meta=model.meta, progress=progress, should_stop=cancel)
+    def on_weights(res) -> None:
+        adapt.save_adapted(out, model, res, adapt.adapted_meta(model.meta, model.source, res, replay,
+                                                                n_files=len(found)))
+        ready["seconds"] = time.perf_counter() - t_start
+        if tty:
+            print(file=sys.stderr)
+        print(f"weights ready in {ready['seconds']:.1f} s", flush=True)
+        kept = {"built": "built once for these weights", "disk": "read from the cache",
+                "memory": "kept in memory"}.get(res.kept, "")
+        kept_note = f"; the replay's hidden activations {kept} in {res.kept_seconds:.1f} s" if kept else ""
+        print(f"({res.iters} iterations on {res.n_train:,} images{kept_note})")
+        active = " (now the active weights)" if out == paths.user_weights_dir() else ""
+        print(f"weights written to {out}{active}", flush=True)
+        for _, label, read in res.doubtful:
+            _error(f"left out a digit labelled {label} that reads as {read} and looks like your other "
+                   f"{read}s (a slip? relabel it in My samples)")
+
+    def stopping() -> str:
+        return ("stopping the estimate: the adapted weights stay written" if ready
+                else "stopping: nothing will be written")
+
+    with _ctrl_c_cancels(cancel, stopping):
+        result = adapt.adapt(model, X, y, replay=replay, seed=args.seed, groups=groups, base_meta=model.meta,
+                             progress=progress, should_stop=cancel, on_weights=on_weights)
     if tty:
         print(file=sys.stderr)
     if result.cancelled:
         _error("adapting cancelled: no weights were written")
         return 130
-    for _, label, read in result.doubtful:
-        _error(f"left out a digit labelled {label} that reads as {read} and looks like your other {read}s "
-               f"(a slip? relabel it in My samples)")
+    if result.estimate_cancelled:
+        _error(f"estimate cancelled: the adapted weights are in {out}, without the estimate")
+        return 130
+    t_est = time.perf_counter()
     meta = adapt.adapted_meta(model.meta, model.source, result, replay, n_files=len(found))
 
     def pct(v: float | None) -> str:
@@ -250,12 +279,11 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         after_test = float((adapt.predict(result.networks, test.X) == test.y).mean())
         meta["test_accuracy"] = after_test
         print(f"MNIST test: {pct(before_test)} -> {pct(after_test)}")
-    print(f"adapted in {result.seconds:.1f} s ({result.iters} iterations on {result.n_train:,} images"
-          + (f", {result.folds} more adaptations for the estimate" if result.folds else "") + ")")
-    out = Path(args.out) if args.out else paths.user_weights_dir()
-    adapt.save_adapted(out, model, result, meta)
-    active = " (now the active weights)" if out == paths.user_weights_dir() else ""
-    print(f"weights written to {out}{active}")
+    adapt.update_adapted_meta(out, meta)
+    more = result.seconds - result.weights_seconds + time.perf_counter() - t_est
+    print(f"estimates in {more:.1f} s more"
+          + (f" ({result.folds} more adaptations for the estimate)" if result.folds else "")
+          + f"; added to {out / 'model.json'}")
     return 0
 
 

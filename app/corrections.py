@@ -10,11 +10,14 @@ removed or replaced.
 
 `Learner` (Model → Learn from corrections) counts the corrections and, after
 `EVERY` of them, adapts the current weights to all of the user's samples in
-the background (`app.adapting.AdaptJob`). It switches only when the adapted
-weights read the samples better (fair estimate) without losing more than
-`app.adapting.CHECK_MARGIN` on the check set; the decision and the status
-line are its own, the window only asks it. Both take callbacks, not the
-window. Left out: undoing one correction (My samples deletes samples).
+the background (`app.adapting.AdaptJob`). It switches as soon as the adapted
+weights are ready (about two seconds) if they read the samples they learned
+better without losing more than `app.adapting.CHECK_MARGIN` on the check
+set; then, when the fair estimate (samples held out of the adapting) comes,
+it goes back to the weights it replaced if that says worse. The decision
+and the status line are its own, the window only asks it. Both take
+callbacks, not the window. Left out: undoing one correction (My samples
+deletes samples).
 """
 
 from __future__ import annotations
@@ -162,7 +165,7 @@ class LearnStatus:
     running: bool = False
     pending: int = 0  # corrections not yet adapted to
     text: str = ""  # "Adapted to 6 of your corrections", "Adapting to your corrections…"
-    last: dict | None = None  # the last outcome's figures
+    last: dict | None = None  # the last outcome's figures (``complete`` False until the estimate is in)
 
 
 class Learner:
@@ -170,20 +173,26 @@ class Learner:
 
     `get_model()` gives the current `Model`; `samples()` the user's samples;
     `on_adapted(outcome)` must save and switch to the adapted weights (Tk thread);
-    `on_change()` is called whenever the status changes (to refresh the window).
+    `on_back(outcome)` must go back to the weights they replaced, True if it did (False: the
+    weights in use are no longer those); `on_estimated(outcome)` gets the complete outcome of
+    weights that stay (to record its figures); `on_change()` is called whenever the status
+    changes (to refresh the window).
     """
 
     def __init__(self, widget, *, get_model: Callable[[], Any], samples: Callable[[], list],
                  on_adapted: Callable[[Any], None], on_change: Callable[[], None], every: int = EVERY,
-                 enabled: bool = True):
+                 enabled: bool = True, on_back: Callable[[Any], bool] = lambda o: False,
+                 on_estimated: Callable[[Any], None] = lambda o: None):
         self.widget = widget
         self.get_model, self.samples = get_model, samples
         self.on_adapted, self.on_change = on_adapted, on_change
+        self.on_back, self.on_estimated = on_back, on_estimated
         self.every = every
         self.enabled = enabled
         self.status = LearnStatus()
         self.job = None
         self._base = None
+        self._switched = False
 
     def corrected(self) -> None:
         """One more correction was stored: adapt once there are enough."""
@@ -203,37 +212,76 @@ class Learner:
 
         self._base = model
         self._used = self.status.pending
+        self._switched = False
         self.status.pending = 0
         self.status.running = True
         self.status.text = "Adapting to your corrections…"
-        self.job = AdaptJob(self.widget, model, samples, on_done=self._done, on_error=self._error)
+        self.job = AdaptJob(self.widget, model, samples, on_done=self._done, on_error=self._error,
+                            on_weights=self._weights)
         self.job.start()
+
+    def _corrections(self) -> int:
+        return sum(1 for s in self.samples() if s.source == "correction")
+
+    def _weights(self, outcome) -> None:
+        """The adapted weights are ready: switch now if they learned without forgetting; the fair
+        estimate (which can only say no) goes on. If they did not, it cannot say yes: stop it."""
+        self.status.last = outcome.to_json()
+        if self.get_model() is not self._base:
+            if self.job is not None:
+                self.job.cancel()  # the weights changed meanwhile: forget it
+        elif outcome.improves():
+            n = self._corrections()
+            # The status first: switching the weights refreshes the window, which shows it.
+            self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)}; checking them…"
+            self.on_adapted(outcome)
+            self._switched = True
+        else:
+            if self.job is not None:
+                self.job.cancel()
+            self.status.text = self._kept_text(outcome)
+        self.on_change()
+
+    @staticmethod
+    def _kept_text(outcome) -> str:
+        if (outcome.samples_fit or 0) > (outcome.samples_before or 0) and outcome.check_after is not None \
+                and outcome.check_before is not None and outcome.check_after < outcome.check_before:
+            lost = 100 * (outcome.check_before - outcome.check_after)
+            return f"Adapting would read other digits {lost:.1f} points worse; kept the current weights"
+        return "Adapting did not read your samples better; kept the current weights"
 
     def _done(self, outcome) -> None:
         self.job = None
         self.status.running = False
         self.status.last = outcome.to_json()
-        n = sum(1 for s in self.samples() if s.source == "correction")
-        if outcome.cancelled or self.get_model() is not self._base:
+        n = self._corrections()
+        if outcome.cancelled:
             self.status.text = ""  # the weights changed meanwhile (or shutting down): forget it
-        elif outcome.improves():
-            # The status first: switching the weights refreshes the window, which shows it.
-            self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)}"
-            self.on_adapted(outcome)
-        elif (outcome.samples_fit or 0) > (outcome.samples_before or 0) and outcome.check_after is not None \
-                and outcome.check_before is not None and outcome.check_after < outcome.check_before:
-            lost = 100 * (outcome.check_before - outcome.check_after)
-            self.status.text = (f"Adapting would read other digits {lost:.1f} points worse; "
-                                "kept the current weights")
-        else:
-            self.status.text = "Adapting did not read your samples better; kept the current weights"
+        elif self._switched:
+            if outcome.estimate_cancelled:
+                self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)} (not checked)"
+            elif outcome.improves():
+                self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)}"
+                self.on_estimated(outcome)
+            elif self.on_back(outcome):
+                self.status.text = ("Went back: the adapted weights read your held-out samples worse; "
+                                    "kept the weights you had")
+            else:
+                self.status.text = ""  # the weights were replaced meanwhile: nothing to undo
+        elif self.get_model() is not self._base:
+            self.status.text = ""
+        elif not self.status.text.endswith("kept the current weights"):
+            self.status.text = self._kept_text(outcome)
         self.maybe_start()
         self.on_change()
 
     def _error(self, message: str) -> None:
         self.job = None
         self.status.running = False
-        self.status.text = f"Could not adapt: {message}"
+        if self._switched:
+            self.status.text = f"Adapted, but could not check the new weights: {message}"
+        else:
+            self.status.text = f"Could not adapt: {message}"
         self.on_change()
 
     def set_enabled(self, on: bool) -> None:

@@ -9,14 +9,18 @@ new drawing replaces the old sample). Then **Adapt**.
 
 `AdaptPanel` (in both dialogs) adapts the current weights to all of the
 user's samples in a background thread (`app.adapting.AdaptJob`) with a
-progress bar and Cancel, shows before/after on the user's samples (fair
-estimate), on a held-out check set and on MNIST test (when found), and asks
-whether to use the new weights. `AdaptDialog` is that panel alone, started
-at once. Both dialogs take callbacks, not the main window.
+progress bar and Cancel. The adapted weights are used as soon as they are
+ready (issue 26: about two seconds), with **Go back** to the weights used
+before; the panel says that the figures are coming and shows them as they
+come: the held-out check set at once, then before/after on the user's
+samples (fair estimate) and on MNIST test (when found). After going back,
+**Use new weights** switches again. `AdaptDialog` is that panel alone,
+started at once. Both dialogs take callbacks, not the main window.
 
 Keyboard (Teach): Enter accepts the drawing, BackSpace clears the pad,
-Ctrl+Z undoes a stroke, Alt+A adapts, Alt+U / Alt+K use or keep the new
-weights, Escape cancels adapting or closes.
+Ctrl+Z undoes a stroke, Alt+A adapts, Alt+G (or Alt+K) goes back, Alt+U
+uses the new weights again, Escape cancels adapting (or the estimate) or
+closes.
 """
 
 from __future__ import annotations
@@ -35,19 +39,30 @@ DEFAULT_ROUNDS = 3
 
 
 class AdaptPanel(ttk.Frame):
-    """Adapt with progress and Cancel, then before/after figures and Use / Keep."""
+    """Adapt with progress and Cancel; the adapted weights are used as soon as they are ready, with
+    Go back (and Use new weights again) while the fair estimate, check digits and MNIST follow.
+
+    `on_use(outcome)` saves and switches to the adapted weights (raising `DigitpadError` or `OSError`
+    if it cannot); `on_back(outcome)` returns to the weights used before, True if it did (False: the
+    weights in use are no longer these); `on_estimated(outcome)` hands over the complete outcome while
+    its weights are in use (to add the figures to their saved model.json).
+    """
 
     def __init__(self, master: tk.Misc, *, get_model: Callable[[], Any], get_samples: Callable[[], list],
-                 on_use: Callable[[Any], None], on_change: Callable[[], None] = lambda: None):
+                 on_use: Callable[[Any], None], on_change: Callable[[], None] = lambda: None,
+                 on_back: Callable[[Any], bool] = lambda o: False,
+                 on_estimated: Callable[[Any], None] = lambda o: None):
         super().__init__(master)
         self.get_model, self.get_samples = get_model, get_samples
         self.on_use, self.on_change = on_use, on_change
-        self.phase = "idle"  # idle, running, cancelling, done, failed
+        self.on_back, self.on_estimated = on_back, on_estimated
+        self.phase = "idle"  # idle, running, estimating (weights ready), cancelling, done, failed
         self.job = None
         self.outcome = None
         self.progress = None
         self.error = ""
-        self.accepted: str | None = None
+        self.accepted: str | None = None  # "used" (the adapted weights are in use), "back", None
+        self.in_use_seconds: float | None = None
         self._started = 0.0
         self.columnconfigure(0, weight=1)
         self.bar = ttk.Progressbar(self, mode="determinate", maximum=1, length=420)
@@ -59,14 +74,14 @@ class AdaptPanel(ttk.Frame):
         self.b_adapt = ttk.Button(buttons, text="Adapt", underline=0, command=self.start)
         self.b_cancel = ttk.Button(buttons, text="Cancel", command=self.cancel)
         self.b_use = ttk.Button(buttons, text="Use new weights", underline=0, command=self.use)
-        self.b_keep = ttk.Button(buttons, text="Keep current", underline=0, command=self.keep)
-        for i, b in enumerate((self.b_use, self.b_keep, self.b_adapt, self.b_cancel)):
+        self.b_back = ttk.Button(buttons, text="Go back", underline=0, command=self.back)
+        for i, b in enumerate((self.b_use, self.b_back, self.b_adapt, self.b_cancel)):
             b.grid(row=0, column=i, padx=(6, 0))
 
     @property
     def busy(self) -> bool:
-        """True while adapting."""
-        return self.phase in ("running", "cancelling")
+        """True while adapting or estimating."""
+        return self.phase in ("running", "estimating", "cancelling")
 
     def can_start(self) -> bool:
         """Enough samples and a model, nothing running."""
@@ -79,9 +94,10 @@ class AdaptPanel(ttk.Frame):
         from app.adapting import AdaptJob
 
         self.phase, self.outcome, self.progress, self.error, self.accepted = "running", None, None, "", None
+        self.in_use_seconds = None
         self._started = time.monotonic()
         self.job = AdaptJob(self, self.get_model(), self.get_samples(), on_done=self._done,
-                            on_error=self._failed, on_progress=self._progress)
+                            on_error=self._failed, on_progress=self._progress, on_weights=self._weights)
         self.job.start()
         self.render()
 
@@ -89,9 +105,24 @@ class AdaptPanel(ttk.Frame):
         self.progress = p
         self.render()
 
+    def _weights(self, outcome) -> None:
+        """The adapted weights are ready: use them at once; the estimate goes on in the background."""
+        self.outcome = outcome
+        if self.phase == "running":
+            self.phase = "estimating"
+        self.use()
+        if self.accepted == "used":
+            self.in_use_seconds = time.monotonic() - self._started
+        self.render()
+
     def _done(self, outcome) -> None:
         self.job, self.outcome = None, outcome
         self.phase = "done"
+        if self.accepted == "used" and outcome.complete and not outcome.cancelled:
+            try:
+                self.on_estimated(outcome)
+            except Exception as exc:  # noqa: BLE001 - the weights are in use either way; say why
+                self.error = f"Could not add the figures to the saved weights: {exc}"
         self.render()
 
     def _failed(self, message: str) -> None:
@@ -99,32 +130,50 @@ class AdaptPanel(ttk.Frame):
         self.render()
 
     def cancel(self) -> None:
-        """Stop adapting after the current iteration; nothing changes."""
-        if self.phase == "running" and self.job is not None:
+        """Stop adapting after the current iteration (nothing changes), or stop the estimate (the
+        adapted weights stay in use)."""
+        if self.phase in ("running", "estimating") and self.job is not None:
             self.job.cancel()
             self.phase = "cancelling"
             self.render()
 
     def use(self) -> None:
         """Use the adapted weights (the caller saves them in the user's weights folder)."""
-        if self.phase != "done" or self.outcome is None or self.outcome.cancelled or self.accepted:
+        o = self.outcome
+        if o is None or o.cancelled or self.accepted == "used" or self.phase in ("idle", "running", "failed"):
             return
         from model.errors import DigitpadError
 
         try:
-            self.on_use(self.outcome)
+            self.on_use(o)
         except (DigitpadError, OSError) as exc:
             self.error = f"Cannot save the weights: {exc}"
             self.render()
             return
+        self.error = ""
         self.accepted = "used"
         self.render()
 
-    def keep(self) -> None:
-        """Discard the adapted weights."""
-        if self.phase == "done" and self.outcome is not None and not self.accepted:
-            self.accepted = "kept"
+    def back(self) -> None:
+        """Go back to the weights used before adapting."""
+        if self.accepted != "used" or self.outcome is None:
+            return
+        from model.errors import DigitpadError
+
+        try:
+            went = self.on_back(self.outcome)
+        except (DigitpadError, OSError) as exc:
+            self.error = f"Cannot go back: {exc}"
             self.render()
+            return
+        if went:
+            self.error = ""
+            self.accepted = "back"
+        else:
+            self.error = "The weights in use changed since: nothing to go back to."
+        self.render()
+
+    keep = back  # Alt+K, as before the weights were used at once
 
     def shutdown(self) -> None:
         """The window is closing: stop the worker."""
@@ -132,48 +181,66 @@ class AdaptPanel(ttk.Frame):
             self.job.shutdown()
             self.job = None
 
+    def _state_line(self, o) -> str:
+        if self.accepted == "used":
+            return ("Now using the adapted weights (saved; Go back returns to the weights you had)."
+                    + ("" if not o.complete or o.improves() else "  They do not read your samples better."))
+        if self.accepted == "back":
+            return "Went back to the weights you had (Use new weights switches again)."
+        return "Use the new weights?" + ("" if o.improves() else "  (They do not read your samples better.)")
+
     def text(self) -> str:
         """What the panel says now."""
         n = len(self.get_samples())
+        p = self.progress
         if self.phase == "failed":
-            return f"Could not adapt: {self.error}"
+            lines = [f"Could not adapt: {self.error}"]
+            if self.accepted == "used":
+                lines.append("The adapted weights stay in use (Go back returns to the weights you had).")
+            return "\n".join(lines)
         if self.phase == "running":
-            p = self.progress
             where = f"{p.phase}: iteration {p.done}/{p.total}" if p else "preparing…"
             return f"Adapting to your {n} samples… {where}   ({time.monotonic() - self._started:.0f} s)"
-        if self.phase == "cancelling":
-            return "Cancelling…"
         o = self.outcome
-        if self.phase == "done" and o is not None:
-            if o.cancelled:
-                return "Cancelled: nothing changed."
-            mnist = (f"MNIST test: {percent(o.mnist_before, 1, '—')} → {percent(o.mnist_after, 1, '—')}"
-                     if o.mnist_after is not None else "MNIST test: not measured (MNIST not found)")
-            lines = [
-                f"Your samples ({o.result.n_samples} digits): {percent(o.samples_before, 1, '—')} → "
-                f"{percent(o.samples_after, 1, '—')} (each part read by weights adapted without it)",
-                f"Check digits kept out of adapting: {percent(o.check_before, 1, '—')} → "
-                f"{percent(o.check_after, 1, '—')}",
-                mnist,
-                f"Took {o.result.seconds:.1f} s.",
-            ]
-            lines[1:1] = [f"Left out a digit labelled {label} that reads as {read} and looks like your "
-                          f"other {read}s (a slip? relabel it in My samples)."
-                          for _, label, read in o.result.doubtful]
-            if self.accepted == "used":
-                lines.append("Now using the adapted weights (saved; Model → Restore shipped weights "
-                             "undoes it).")
-            elif self.accepted == "kept":
-                lines.append("Kept the current weights.")
+        if self.phase == "cancelling":
+            return "Stopping the estimate…" if o is not None else "Cancelling…"
+        if o is None:
+            if n < 2:
+                return "Adapting needs samples: teach a round of digits first."
+            return f"Adapt the current weights to your {n} samples (about two seconds, then the figures)."
+        if o.cancelled:
+            return "Cancelled: nothing changed."
+        check = (f"Check digits kept out of adapting: {percent(o.check_before, 1, '—')} → "
+                 f"{percent(o.check_after, 1, '—')}")
+        if self.phase == "estimating":
+            digits = o.result.n_samples
+            ready = (f"Adapted to your {digits} digits; in use {self.in_use_seconds:.1f} s after Adapt."
+                     if self.in_use_seconds is not None else
+                     f"Adapted to your {digits} digits in {o.weights_seconds or 0:.1f} s.")
+            where = f"{p.phase}: iteration {p.done}/{p.total}" if p else "starting"
+            lines = [ready, check,
+                     f"Coming: your samples read fairly (each part by weights adapted without it) and MNIST "
+                     f"test… {where}   ({time.monotonic() - self._started:.0f} s)"]
+        else:
+            if o.estimate_cancelled:
+                samples = f"Your samples ({o.result.n_samples} digits): estimate cancelled"
+                mnist = "MNIST test: not measured (cancelled)"
             else:
-                lines.append("Use the new weights?" + ("" if o.improves() else
-                                                       "  (They do not read your samples better.)"))
-            if self.error:
-                lines.append(self.error)
-            return "\n".join(lines)
-        if n < 2:
-            return "Adapting needs samples: teach a round of digits first."
-        return f"Adapt the current weights to your {n} samples (a few seconds to a minute)."
+                samples = (f"Your samples ({o.result.n_samples} digits): "
+                           f"{percent(o.samples_before, 1, '—')} → {percent(o.samples_after, 1, '—')} "
+                           "(each part read by weights adapted without it)")
+                mnist = (f"MNIST test: {percent(o.mnist_before, 1, '—')} → {percent(o.mnist_after, 1, '—')}"
+                         if o.mnist_after is not None else "MNIST test: not measured (MNIST not found)")
+            secs = self.in_use_seconds
+            in_use = f"; in use {secs:.1f} s after Adapt" if secs is not None else ""
+            lines = [samples, check, mnist, f"Took {o.result.seconds:.1f} s in all{in_use}."]
+        lines[1:1] = [f"Left out a digit labelled {label} that reads as {read} and looks like your "
+                      f"other {read}s (a slip? relabel it in My samples)."
+                      for _, label, read in o.result.doubtful]
+        lines.append(self._state_line(o))
+        if self.error:
+            lines.append(self.error)
+        return "\n".join(lines)
 
     def render(self) -> None:
         """Map the panel's state onto its widgets."""
@@ -183,11 +250,12 @@ class AdaptPanel(ttk.Frame):
             self.bar.configure(value=self.bar.cget("maximum"))
         self.label.configure(text=self.text(), foreground="#b00020" if self.phase == "failed" else "")
         self.b_adapt.configure(state="normal" if self.can_start() else "disabled")
-        self.b_cancel.configure(state="normal" if self.phase == "running" else "disabled")
-        choosing = self.phase == "done" and self.outcome is not None and not self.outcome.cancelled \
-            and self.accepted is None
-        for b in (self.b_use, self.b_keep):
-            if choosing:
+        self.b_cancel.configure(state="normal" if self.phase in ("running", "estimating") else "disabled")
+        o = self.outcome
+        offer = o is not None and not o.cancelled and self.phase in ("estimating", "done", "failed")
+        shown = ((self.b_use, offer and self.accepted != "used"), (self.b_back, self.accepted == "used"))
+        for b, show in shown:
+            if show:
                 b.grid()
             else:
                 b.grid_remove()
@@ -197,7 +265,8 @@ class AdaptPanel(ttk.Frame):
         """JSON-able snapshot for tests."""
         return {"phase": self.phase, "accepted": self.accepted, "text": self.label.cget("text"),
                 "outcome": self.outcome.to_json() if self.outcome is not None else None,
-                "adapt_enabled": str(self.b_adapt.cget("state")) == "normal"}
+                "adapt_enabled": str(self.b_adapt.cget("state")) == "normal",
+                "in_use_seconds": self.in_use_seconds}
 
 
 class _Dialog(tk.Toplevel):
@@ -213,7 +282,8 @@ class _Dialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         for seq, fn in (("<Alt-a>", lambda: self.panel.start()), ("<Alt-A>", lambda: self.panel.start()),
                         ("<Alt-u>", lambda: self.panel.use()), ("<Alt-U>", lambda: self.panel.use()),
-                        ("<Alt-k>", lambda: self.panel.keep()), ("<Alt-K>", lambda: self.panel.keep()),
+                        ("<Alt-k>", lambda: self.panel.back()), ("<Alt-K>", lambda: self.panel.back()),
+                        ("<Alt-g>", lambda: self.panel.back()), ("<Alt-G>", lambda: self.panel.back()),
                         ("<Escape>", self.escape)):
             self.bind(seq, lambda e, fn=fn: (fn(), "break")[1])
 
@@ -247,12 +317,14 @@ class AdaptDialog(_Dialog):
     """Model → Adapt to my samples…: the adapt panel alone, started at once."""
 
     def __init__(self, master: tk.Misc, *, model, samples: list, on_use: Callable[[Any], None],
-                 on_close: Callable[[], None], on_change: Callable[[], None] = lambda: None):
+                 on_close: Callable[[], None], on_change: Callable[[], None] = lambda: None,
+                 on_back: Callable[[Any], bool] = lambda o: False,
+                 on_estimated: Callable[[Any], None] = lambda o: None):
         super().__init__(master, "Adapt — Digitpad", on_close)
         frame = ttk.Frame(self, padding=12)
         frame.grid(row=0, column=0, sticky="nsew")
         self.panel = AdaptPanel(frame, get_model=lambda: model, get_samples=lambda: samples, on_use=on_use,
-                                on_change=on_change)
+                                on_change=on_change, on_back=on_back, on_estimated=on_estimated)
         self.panel.grid(row=0, column=0, sticky="nsew")
         self.panel.render()
         self.place_beside(master)
@@ -268,8 +340,11 @@ class TeachDialog(_Dialog):
 
     def __init__(self, master: tk.Misc, *, get_model: Callable[[], Any], on_use: Callable[[Any], None],
                  on_samples_changed: Callable[[], None], on_close: Callable[[], None],
-                 on_change: Callable[[], None] = lambda: None, rounds: int = DEFAULT_ROUNDS, store=None):
+                 on_change: Callable[[], None] = lambda: None, rounds: int = DEFAULT_ROUNDS, store=None,
+                 on_back: Callable[[Any], bool] = lambda o: False,
+                 on_estimated: Callable[[Any], None] = lambda o: None):
         super().__init__(master, "Teach my handwriting — Digitpad", on_close)
+        self.on_back, self.on_estimated = on_back, on_estimated
         from model.personal.samples import SampleStore, samples_dir
 
         self.store = store or SampleStore(samples_dir())
@@ -326,7 +401,8 @@ class TeachDialog(_Dialog):
 
         ttk.Separator(f).grid(row=3, column=0, columnspan=2, sticky="we", pady=10)
         self.panel = AdaptPanel(f, get_model=get_model, get_samples=self._all_samples, on_use=on_use,
-                                on_change=self.on_change)
+                                on_change=self.on_change, on_back=self.on_back,
+                                on_estimated=self.on_estimated)
         self.panel.grid(row=4, column=0, columnspan=2, sticky="we")
         for seq, fn in (("<Return>", self.accept), ("<KP_Enter>", self.accept),
                         ("<BackSpace>", self.clear_pad), ("<Control-z>", self.undo),

@@ -36,7 +36,10 @@ class TeachingMixin:
         self.v_learn = tk.BooleanVar(self.root, bool(settings.get("learn_from_corrections", True)))
         self.learner = Learner(self.root, get_model=lambda: self.state.model, samples=self._load_samples,
                                on_adapted=self._use_adapted, on_change=self.refresh,
+                               on_back=self._go_back, on_estimated=self._estimated,
                                enabled=self.v_learn.get())
+        self._applied: dict | None = None  # the last adaptation switched to: what Go back undoes
+        self._warmed: Any = None
         self.teach_dialog: Any = None
         self.adapt_dialog: Any = None
         self.samples_dialog: Any = None
@@ -111,6 +114,8 @@ class TeachingMixin:
         s.note = f"Kept as your {digit}" if sample is not None else f"Already kept as your {digit}"
         self.n_samples = self._count_samples()
         if changed:
+            if self.learner.enabled:
+                self._warm_adapt()
             self.learner.corrected()
         self.refresh()
 
@@ -137,12 +142,58 @@ class TeachingMixin:
         self.learner.set_enabled(on)
 
     def _use_adapted(self, outcome) -> None:
-        """Save adapted weights in the user's weights folder and switch to them."""
-        from app.adapting import save_adapted
+        """Save adapted weights in the user's weights folder (the ones they replace kept aside) and
+        switch to them; remember what to go back to."""
+        from app.adapting import apply_adapted
         from model.net.weights import load_weights
 
-        folder = save_adapted(outcome)
+        previous = (self.state.model, self.state.weights_kind)
+        folder = apply_adapted(outcome)
         self.set_model(load_weights(folder), "retrained")
+        self._applied = {"run": outcome.result.run, "model": self.state.model, "previous": previous}
+
+    def _in_use(self, outcome) -> bool:
+        """True while the weights of `outcome`, as switched to by `_use_adapted`, are the ones in use."""
+        a = self._applied
+        return a is not None and a["run"] == outcome.result.run and self.state.model is a["model"]
+
+    def _go_back(self, outcome) -> bool:
+        """Back to the weights used before `outcome`'s were switched to (their folder restored as it was,
+        or removed if the shipped weights were in use); False if the weights in use are not those."""
+        from app.adapting import go_back
+
+        if not self._in_use(outcome):
+            return False
+        model, kind = self._applied["previous"]
+        go_back()
+        self._applied = None
+        self.set_model(model, kind)
+        self.state.note = "Back to the weights you had"
+        self.refresh()
+        return True
+
+    def _estimated(self, outcome) -> None:
+        """The fair estimate and MNIST figures of the weights in use: add them to their model.json."""
+        import json
+
+        from app.adapting import update_saved_meta
+
+        if self._in_use(outcome) and outcome.complete:
+            path = update_saved_meta(outcome)
+            self.state.model.meta = json.loads(path.read_text(encoding="utf-8"))
+
+    def _warm_adapt(self) -> None:
+        """Find or build the kept activations of the weights in use in the background, once per model,
+        so that the next Adapt does not wait for them (`app.adapting.warm_up`)."""
+        import threading
+
+        from app.adapting import warm_up
+
+        model = self.state.model
+        if model is None or model is self._warmed:
+            return
+        self._warmed = model
+        threading.Thread(target=warm_up, args=(model,), name="digitpad-adapt-warm-up", daemon=True).start()
 
     def _use_adapted_from_dialog(self, outcome) -> None:
         self._use_adapted(outcome)
@@ -169,7 +220,8 @@ class TeachingMixin:
         self.teach_dialog = TeachDialog(
             self.root, get_model=lambda: self.state.model, on_use=self._use_adapted_from_dialog,
             on_samples_changed=self.samples_changed, on_close=lambda: self._closed("teach_dialog"),
-            on_change=self.refresh)
+            on_change=self.refresh, on_back=self._go_back, on_estimated=self._estimated)
+        self._warm_adapt()
         self.refresh()
 
     def open_adapt(self) -> None:
@@ -185,7 +237,8 @@ class TeachingMixin:
             return
         self.adapt_dialog = AdaptDialog(self.root, model=self.state.model, samples=samples,
                                         on_use=self._use_adapted_from_dialog,
-                                        on_close=lambda: self._closed("adapt_dialog"), on_change=self.refresh)
+                                        on_close=lambda: self._closed("adapt_dialog"), on_change=self.refresh,
+                                        on_back=self._go_back, on_estimated=self._estimated)
         self.refresh()
 
     def open_samples(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,14 @@ def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
     assert "your samples (3-fold estimate by round)" in r.stdout
     assert f"MNIST test: {100 * shipped.meta['test_accuracy']:.2f}% -> " in r.stdout
     assert f"weights written to {out} (now the active weights)" in r.stdout
+    # The weights are written first, on a line of their own, and the estimates follow.
+    lines = r.stdout.splitlines()
+    ready = [i for i, line in enumerate(lines) if re.fullmatch(r"weights ready in \d+\.\d s", line)]
+    assert len(ready) == 1, r.stdout
+    order = [next(i for i, line in enumerate(lines) if line.startswith(start))
+             for start in ("adapting ", "weights ready in", "weights written to", "your samples",
+                           "MNIST test", "estimates in")]
+    assert order == sorted(order), r.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in WEIGHTS.iterdir())  # same shape
     assert not [p for p in home.iterdir() if p.name.startswith(".")]  # no temporary folder left
     shipped_acc = read_rest(WEIGHTS, rest)
@@ -91,8 +100,11 @@ def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
     test_acc = float(np.mean(adapt.predict(m, mnist_test.X) == mnist_test.y))
     assert test_acc >= MNIST_FLOOR, test_acc
     meta = m.meta
-    assert meta["test_accuracy"] == pytest.approx(test_acc, abs=1e-4)
+    assert meta["test_accuracy"] == pytest.approx(test_acc, abs=1e-4)  # added once measured
     assert meta["adapt"]["n_samples"] == 10 * K and meta["adapt"]["samples_accuracy_after"] is not None
+    assert meta["adapt"]["estimate"].startswith("3 folds by round")
+    assert meta["committee"] == ["member1", "member2"]
+    assert 0 < meta["adapt"]["seconds_to_weights"] <= meta["adapt"]["seconds"]
     sums = meta["adapted_from"]["theta_sha256"]
     assert sums and all(sums[rel] == sha256_of(WEIGHTS / rel) for rel in sums)
     assert set(sums) == {p.relative_to(WEIGHTS).as_posix() for p in WEIGHTS.rglob("Theta*.txt")}
@@ -105,31 +117,65 @@ def test_cli_adapt_learns_the_writer(writer, tmp_path, mnist_test, shipped):
 
 
 def test_cli_interrupt_writes_nothing(writer, tmp_path):
-    """Ctrl+C while adapting: exit 130, one line, the old weights folder byte for byte as it was."""
+    """Ctrl+C while adapting: exit 130, one line, the old weights folder byte for byte as it was.
+
+    The user cache is empty (XDG_CACHE_HOME), so the replay's kept activations are being built
+    (seconds) when the Ctrl+C comes: it lands before the weights are ready."""
     import shutil
 
     folder, _ = writer
     out = tmp_path / "out"
     shutil.copytree(WEIGHTS, out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    env = {**os.environ, **_env(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **_env(tmp_path / "home"), "PYTHONPATH": str(ROOT),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
     proc = subprocess.Popen([sys.executable, "-m", "app", "adapt", "--out", str(out), str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
         line = proc.stdout.readline()  # "adapting ...": the work has started
         assert line.startswith("adapting "), line + proc.stderr.read()
-        time.sleep(1.0)
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, stdout + stderr
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr and "weights ready" not in stdout
     assert "adapting cancelled: no weights were written" in stderr
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out"] or \
-        sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") in (["home", "out"], ["out"])
+
+
+def test_cli_interrupt_during_the_estimate_keeps_the_adapted_weights(writer, tmp_path):
+    """Ctrl+C after "weights ready": the adapted weights stay written (and load), exit 130 with one
+    line saying the estimate is missing, and their model.json says so too."""
+    from model.net.weights import load_weights
+
+    folder, _ = writer
+    out = tmp_path / "out"
+    env = {**os.environ, **_env(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "adapt", "--out", str(out), str(folder)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if line.startswith("weights written to"):
+                break
+        assert seen and seen[-1].startswith("weights written to"), "".join(seen) + proc.stderr.read()
+        proc.send_signal(signal.SIGINT)  # the three estimate adaptations take seconds more
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, "".join(seen) + stdout + stderr
+    assert "Traceback" not in stderr and "your samples" not in stdout
+    assert f"estimate cancelled: the adapted weights are in {out}, without the estimate" in stderr
+    m = load_weights(out, use_cache=False)
+    assert [n.deskew for n in m.networks] == [True, True] and "adapted_from" in m.meta
+    assert m.meta["adapt"]["estimate"] == "none yet" and m.meta["adapt"]["samples_accuracy_after"] is None
+    assert "test_accuracy" not in m.meta
 
 
 def test_cli_bad_sample_files_one_line_each(tmp_path):
@@ -296,3 +342,81 @@ def test_a_slip_of_label_is_left_out_but_a_habit_is_learned(shipped, pen_samples
 
     res = adapt.adapt(shipped, X, y.astype(np.int64), replay=None, iters=1, copies=0, estimate=False)
     assert [(lab, r) for _, lab, r in res.doubtful] == [(3, 2)] and res.n_samples == len(y) - 1
+
+
+def test_kept_activations_give_the_same_weights_as_computing_them_afresh(shipped, pen_samples, tmp_path):
+    """The replay rows' hidden activations (and their distorted copies') are computed once per set of
+    hidden layers and kept, in memory and in a file. Adapting the shipped committee with them, read
+    back from memory or from the file, gives exactly the weights (array_equal) that computing them
+    afresh gives; a damaged file is built again. And they are what the hidden layers compute on
+    those rows: the fine-tuning rows match the plain route (distort, deskew, forward everything)."""
+    from app.adapting import split_replay
+    from model.net import mlp
+
+    taught, _ = first_k([s for s in pen_samples if s.writer == WRITER], 1)
+    X, y = pendigits.render_samples(taught)
+    part = split_replay(load_replay(replay_path(ROOT)))[0]  # the app's share: rows looked up by number
+    kw = dict(replay=part, iters=8, copies=4, estimate=False, cache_dir=tmp_path)
+    adapt._kept_memo.clear()
+    fresh = adapt.adapt(shipped, X, y, reuse=False, **kw)
+    assert fresh.kept == "built" and not list(tmp_path.iterdir())  # afresh: nothing kept
+    built = adapt.adapt(shipped, X, y, **kw)
+    files = sorted(tmp_path.glob("*.npy"))
+    assert built.kept == "built" and len(files) == 2  # one per member
+    adapt._kept_memo.clear()
+    from_disk = adapt.adapt(shipped, X, y, **kw)
+    in_memory = adapt.adapt(shipped, X, y, **kw)
+    assert (from_disk.kept, in_memory.kept) == ("disk", "memory")
+    files[0].write_bytes(b"not an array")
+    adapt._kept_memo.clear()
+    rebuilt = adapt.adapt(shipped, X, y, **kw)
+    assert rebuilt.kept == "built" and np.load(files[0]).dtype == np.float32
+    for res in (built, from_disk, in_memory, rebuilt):
+        for (got, _), (want, _) in zip(res.networks, fresh.networks, strict=True):
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+    assert not np.allclose(fresh.networks[1][0][-1], shipped.networks[1].thetas[-1])  # it did adapt
+
+    net = shipped.networks[1]
+    (kept,), _ = adapt.kept_activations([(net.thetas[:-1], True)], part, 1, cache_dir=tmp_path)
+    assert kept.shape == (2 * len(part.whole), net.thetas[0].shape[0])
+    H, Y = adapt.last_layer_rows(net.thetas, X, y, part, 4, np.random.default_rng(3), kept=kept,
+                                 deskewed=True, replay_copies=1)
+    Xp, Yp = adapt.training_set(X, y, part, 4, np.random.default_rng(3), teacher=net.thetas,
+                                deskewed=True, replay_copies=1)
+    assert len(H) == len(Xp) == 5 * len(y) + 2 * len(part)
+    # The same float32 products, on 8,000 rows at once rather than these rows: BLAS may block them
+    # differently, which moves a sigmoid output in 0..1 by float32 rounding (~1e-7), no more.
+    plain = mlp.forward([np.asarray(t) for t in net.thetas[:-1]], Xp)
+    np.testing.assert_allclose(H, plain, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(Y, Yp, rtol=0, atol=1e-5)
+
+
+def test_the_weights_come_first_then_the_estimate(tmp_path):
+    """`adapt` hands the adapted weights over before the fair estimate's extra adaptations run; a
+    cancel after that keeps them (``estimate_cancelled``), one before gives the given weights back."""
+    import threading
+
+    from model.net.layout import Layout
+    from model.net.mlp import init_thetas
+
+    net = init_thetas(Layout.with_hidden([16]), np.random.default_rng(1))
+    replay = _small_replay()
+    X, y = replay.X[:30], replay.y[:30]
+    groups = np.arange(30) % 3
+    events: list = []
+    res = adapt.adapt(net, X, y, replay=replay, groups=groups, iters=3, copies=2, cache_dir=tmp_path,
+                      progress=lambda p: events.append(p.phase), on_weights=lambda r: events.append(r))
+    at = [i for i, e in enumerate(events) if isinstance(e, adapt.AdaptResult)]
+    assert len(at) == 1 and set(events[:at[0]]) == {"adapt"}
+    assert events[at[0] + 1:] and all(e.startswith("estimate") for e in events[at[0] + 1:])
+    early = events[at[0]]
+    assert early.after is None and early.folds == 0 and res.after is not None and res.folds == 3
+    assert all(np.array_equal(a, b) for a, b in zip(early.thetas, res.thetas, strict=True))
+    assert 0 < res.weights_seconds <= res.seconds and early.run == res.run
+
+    stop = threading.Event()
+    later = adapt.adapt(net, X, y, replay=replay, groups=groups, iters=3, copies=2, should_stop=stop,
+                        cache_dir=tmp_path, on_weights=lambda r: stop.set())
+    assert not later.cancelled and later.estimate_cancelled and later.after is None
+    assert all(np.array_equal(a, b) for a, b in zip(later.thetas, res.thetas, strict=True))  # same seed

@@ -56,17 +56,37 @@ class Replay:
     provenance: dict = field(default_factory=dict)
     sha256: str = ""
     path: Path | None = None
+    index: np.ndarray | None = None
+    """Where these rows are in `whole` (None: this is the whole set, in order)."""
+    parent: Replay | None = None
+    """The whole set these rows were taken from (None: this is it)."""
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def whole(self) -> Replay:
+        """The whole set these rows come from (itself unless taken from another)."""
+        return self.parent if self.parent is not None else self
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row numbers of these rows in `whole`: what stays the same for a row however the set is cut,
+        so that what is computed once for the whole set (`model.personal.adapt`'s kept activations)
+        can be looked up for any part of it."""
+        return self.index if self.index is not None else np.arange(len(self), dtype=np.int64)
+
+    def subset(self, idx: np.ndarray) -> Replay:
+        """The rows `idx` (positions or a boolean mask) of this set, still knowing where they came from."""
+        idx = np.flatnonzero(idx) if np.asarray(idx).dtype == bool else np.asarray(idx, dtype=np.int64)
+        return Replay(X=self.X[idx], y=self.y[idx], source=self.source[idx], provenance=self.provenance,
+                      sha256=self.sha256, path=self.path, index=self.rows[idx], parent=self.whole)
 
     def take(self, n: int | None) -> Replay:
         """`n` rows spread evenly over the set (MNIST and pen rows in their 3:1 share); all when None."""
         if n is None or n >= len(self):
             return self
-        idx = np.linspace(0, len(self) - 1, max(n, 0)).round().astype(np.int64)
-        return Replay(X=self.X[idx], y=self.y[idx], source=self.source[idx], provenance=self.provenance,
-                      sha256=self.sha256, path=self.path)
+        return self.subset(np.linspace(0, len(self) - 1, max(n, 0)).round().astype(np.int64))
 
 
 def replay_path(resource_dir: str | os.PathLike) -> Path:

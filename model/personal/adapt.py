@@ -51,20 +51,28 @@ caller passes `adapted_meta` to `model.net.weights.save_weights`, which is atomi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import hashlib
+import io
+import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
 
 from model.datasets.replay import Replay
 from model.inputs.augment import Distortion, augment_batch
 from model.inputs.deskew import deskew
 from model.net import mlp
 from model.net import train as _train
+from model.net.blas import training_threads
 from model.net.ensemble import Network, committee_proba
 from model.net.layout import layout_from_shapes
 
@@ -85,6 +93,14 @@ MAX_FOLDS = 3
 SHIPPED_LAMBDA_PER_IMAGE = 3.0 / 155_976
 """lambda/m of the shipped run, used when a model.json does not say."""
 USER_DISTORTION = Distortion()
+REPLAY_SEED = 26
+"""Seed of the replay rows' distorted copies. They are drawn once for the whole replay set (copy c of
+row j is the same for every adaptation, member and fold), so that they, and the hidden activations
+they give, can be kept (`kept_activations`)."""
+KEPT_VERSION = 1
+"""Part of every kept-activations key: bump it when what they hold changes, and old files are not read."""
+KEPT_IN_MEMORY = 4
+"""Kept activations held in memory at most (one per network: a committee of two uses two)."""
 
 
 @dataclass
@@ -128,6 +144,19 @@ class AdaptResult:
     """Every network as (Thetas, deskew): what `predict` and `save_adapted` need."""
     doubtful: list[tuple[int, int, int]] = field(default_factory=list)
     """(index, label, read as) of the digits left out because their label looks like a slip."""
+    weights_seconds: float = 0.0
+    """Seconds from the start to the adapted weights (before the fair estimate's extra adaptations)."""
+    estimate_cancelled: bool = False
+    """Stopped after the weights were ready: they are adapted, but ``after`` was not estimated."""
+    kept: str = ""
+    """Where the replay's kept activations came from: "memory", "disk", "built" (or "" when none)."""
+    kept_seconds: float = 0.0
+    """Seconds spent finding or building them (part of ``weights_seconds``)."""
+    run: int = 0
+    """Which `adapt` call made this (the same for the copy handed to ``on_weights``)."""
+
+
+_runs = itertools.count(1)
 
 
 class _StopFlag:
@@ -182,18 +211,36 @@ def predict(spec, X: np.ndarray) -> np.ndarray:
     return committee_proba(as_networks(spec), np.asarray(X, dtype=mlp.DTYPE)).argmax(axis=1)
 
 
+def distorted_replay(replay: Replay, copies: int) -> np.ndarray:
+    """`copies` distorted copies of every row of the whole replay set, (copies * N, 784): copy c of
+    row j is row c * N + j. Drawn from a generator seeded by `REPLAY_SEED` alone, so they are the same
+    for every adaptation, member and fold, and for any part of the set (`Replay.rows` picks them)."""
+    whole = replay.whole
+    if copies <= 0 or not len(whole):
+        return np.zeros((0, 784), dtype=np.float32)
+    rng = np.random.default_rng([REPLAY_SEED, copies])
+    return augment_batch(np.tile(whole.X, (copies, 1)), rng, USER_DISTORTION)
+
+
+def _replay_positions(replay: Replay, copies: int) -> np.ndarray:
+    """Where `replay`'s rows and then their copies (copy 1 of each, copy 2 of each, ...) are among
+    the whole set's rows followed by its copies (`distorted_replay`)."""
+    n, rows = len(replay.whole), replay.rows
+    return np.concatenate([rows + c * n for c in range(copies + 1)])
+
+
 def training_set(X: np.ndarray, y: np.ndarray, replay: Replay | None, copies: int,
                  rng: np.random.Generator, teacher: Sequence[np.ndarray] | None = None,
                  deskewed: bool = False, replay_copies: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(X, Y): the user's rows, `copies` distorted copies of each, the replay rows and
-    `replay_copies` distorted copies of each replay row.
+    `replay_copies` distorted copies of each replay row (`distorted_replay`: the same for every call).
 
     Y holds target rows (m, 10): one-hot for the user's digits; for the
     replay rows and their copies, the `teacher` network's own outputs on them
     when given (so that fine-tuning keeps what it said about everybody else's
     digits, distorted ones included), else one-hot labels. `deskewed`: every
     row is slant-normalised (after its distortion), as a deskewing network
-    sees its inputs.
+    sees its inputs. `rng` draws the user's copies.
     """
     X = np.asarray(X, dtype=np.float32).reshape(-1, 784)
     y = np.asarray(y, dtype=np.int64)
@@ -204,11 +251,10 @@ def training_set(X: np.ndarray, y: np.ndarray, replay: Replay | None, copies: in
     if deskewed:
         parts_X = [deskew(part) for part in parts_X]
     if replay is not None and len(replay):
-        replay_X, replay_y = replay.X, replay.y
+        replay_X = replay.X
         if replay_copies > 0:
-            copied = augment_batch(np.tile(replay.X, (replay_copies, 1)), rng, USER_DISTORTION)
-            replay_X = np.concatenate([replay_X, copied])
-            replay_y = np.tile(replay.y, replay_copies + 1)
+            replay_X = np.concatenate([replay_X, _copies_of(replay, replay_copies)])
+        replay_y = np.tile(replay.y, replay_copies + 1)
         replay_X = deskew(replay_X) if deskewed else replay_X
         parts_X.append(replay_X)
         if teacher is not None:
@@ -216,6 +262,215 @@ def training_set(X: np.ndarray, y: np.ndarray, replay: Replay | None, copies: in
         else:
             parts_Y.append(mlp.one_hot(replay_y))
     return np.concatenate(parts_X), np.concatenate(parts_Y).astype(np.float32)
+
+
+def _copies_of(replay: Replay, copies: int) -> np.ndarray:
+    """`replay`'s own rows among `distorted_replay` of the whole set: copy 1 of each row, copy 2, ..."""
+    every = distorted_replay(replay, copies)
+    return every[_replay_positions(replay, copies)[len(replay):] - len(replay.whole)]
+
+
+# -- kept activations ---------------------------------------------------------------------------
+_kept_lock = threading.Lock()
+_kept_memo: dict[str, np.ndarray] = {}
+
+
+def kept_dir() -> Path:
+    """Where kept activations are written: the user cache folder's ``adapt`` (beside the weights cache)."""
+    from model.datasets.mnist import user_cache_dir
+
+    return user_cache_dir() / "adapt"
+
+
+def _replay_key(replay: Replay) -> str:
+    """SHA-256 of the whole replay set's pixels and labels (computed once per Replay object)."""
+    whole = replay.whole
+    key = whole.__dict__.get("_content_key")
+    if key is None:
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(whole.X, dtype=np.float32).tobytes())
+        h.update(np.ascontiguousarray(whole.y, dtype=np.int64).tobytes())
+        key = whole.__dict__["_content_key"] = h.hexdigest()
+    return key
+
+
+def kept_key(frozen: Sequence[np.ndarray], deskewed: bool, replay: Replay, copies: int) -> str:
+    """What the kept activations of `frozen` (a network's hidden layers) on `replay` depend on, hashed:
+    the layers as the forward pass uses them (float32), whether inputs are deskewed, the whole replay
+    set's content, the copies and their seed and distortion, and `KEPT_VERSION`."""
+    h = hashlib.sha256()
+    h.update(f"kept v{KEPT_VERSION} deskew={bool(deskewed)} copies={copies} seed={REPLAY_SEED} "
+             f"{USER_DISTORTION!r} replay={_replay_key(replay)}".encode())
+    for t in frozen:
+        t32 = np.ascontiguousarray(t, dtype=mlp.DTYPE)
+        h.update(repr(t32.shape).encode())
+        h.update(t32.tobytes())
+    return h.hexdigest()
+
+
+def _read_kept(folder: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
+    """The kept activations in `folder` for `key`, or None if missing, damaged or of another shape."""
+    path = folder / f"{key}.npy"
+    try:
+        H = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if H.dtype != mlp.DTYPE or H.shape != shape or not np.all(np.isfinite(H)):
+        return None
+    return H
+
+
+def _write_kept(folder: Path, key: str, H: np.ndarray) -> None:
+    """Keep `H` on disk (atomically); a read-only or full disk only costs speed next time."""
+    from model.fileio import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.save(buffer, H, allow_pickle=False)
+    try:
+        atomic_write_bytes(folder / f"{key}.npy", buffer.getvalue())
+    except OSError:
+        pass
+
+
+def _remember(key: str, H: np.ndarray) -> None:
+    _kept_memo.pop(key, None)
+    _kept_memo[key] = H
+    while len(_kept_memo) > KEPT_IN_MEMORY:
+        _kept_memo.pop(next(iter(_kept_memo)))
+
+
+def kept_activations(networks: Sequence[tuple[Sequence[np.ndarray], bool]], replay: Replay, copies: int, *,
+                     reuse: bool = True, cache_dir: str | os.PathLike | None = None,
+                     should_stop: Callable[[], bool] | threading.Event | None = None,
+                     ) -> tuple[list[np.ndarray], str] | None:
+    """What each network's hidden layers make of every row of the whole replay set and of its
+    `copies` distorted copies (`distorted_replay`): float32 rows (N * (copies + 1), units), the rows
+    first, then copy 1 of every row, and so on; and where they came from ("memory", "disk" or
+    "built"). `networks` are (hidden layers, deskews its inputs) pairs.
+
+    None of it depends on the user's digits, nor on the output layer that adapting tunes, so it is
+    computed once per set of hidden layers and kept: in memory (the last `KEPT_IN_MEMORY`) and in
+    `cache_dir` (default `kept_dir`) as one ``<key>.npy`` per network (`kept_key`). A file that is
+    missing, damaged or of the wrong shape is built again. ``reuse=False`` builds them afresh and
+    keeps nothing (what the kept ones are tested against). Building distorts the rows once, deskews
+    them once for every deskewing network, and runs each network's hidden layers once. Returns None
+    if `should_stop` says so while building.
+    """
+    stop = _StopFlag(should_stop)
+    whole = replay.whole
+    folder = Path(cache_dir) if cache_dir is not None else kept_dir()
+    keys = [kept_key(frozen, d, whole, copies) for frozen, d in networks]
+    shapes = [(len(whole) * (copies + 1), int(np.shape(frozen[-1])[0])) for frozen, _ in networks]
+    found: list[np.ndarray | None] = [None] * len(networks)
+    sources = []
+    with _kept_lock:  # a second caller (a warm-up thread) waits and then finds them kept
+        for i, key in enumerate(keys):
+            if not reuse:
+                continue
+            if key in _kept_memo:
+                found[i] = _kept_memo[key]
+                sources.append("memory")
+            else:
+                found[i] = _read_kept(folder, key, shapes[i])
+                if found[i] is not None:
+                    _remember(key, found[i])
+                    sources.append("disk")
+        missing = [i for i, H in enumerate(found) if H is None]
+        if missing:
+            sources.append("built")
+            if stop.is_set():
+                return None
+            pixels = np.concatenate([whole.X, distorted_replay(whole, copies)]).astype(mlp.DTYPE, copy=False)
+            inputs: dict[bool, np.ndarray] = {False: pixels}
+            for i in missing:
+                if stop.is_set():
+                    return None
+                frozen, d = networks[i]
+                if bool(d) not in inputs:
+                    inputs[True] = deskew(pixels)
+                    if stop.is_set():
+                        return None
+                H = mlp.forward([np.asarray(t, dtype=mlp.DTYPE) for t in frozen], inputs[bool(d)])
+                found[i] = H
+                if reuse:
+                    _remember(keys[i], H)
+                    _write_kept(folder, keys[i], H)
+    source = "built" if "built" in sources else ("disk" if "disk" in sources else "memory")
+    return [H for H in found if H is not None], source
+
+
+# -- fine-tuning ----------------------------------------------------------------------------------
+class _Stopped(Exception):
+    pass
+
+
+def fit_last_layer(H: np.ndarray, Y: np.ndarray, init: np.ndarray, *, lam: float, iters: int,
+                   anchored: bool = True, progress: Callable[[_train.Progress], None] | None = None,
+                   cancel: Callable[[], bool] | threading.Event | None = None) -> _train.TrainResult:
+    """Fine-tune one sigmoid layer (`init`, (outputs, inputs + 1), bias first) on the inputs `H` it
+    reads (the given hidden layers' outputs) towards the target rows `Y`, with L-BFGS-B.
+
+    The same cost, gradient and optimizer settings as `model.net.train.train` on this one layer
+    (cross-entropy summed over the sigmoid outputs, lambda/(2m)·Σ(W - anchor)² over the non-bias
+    weights, anchor `init` when `anchored` else zero; float32 products, float64 sums; the best
+    weights seen are kept, so a cancelled run is still usable), without its machinery for wide
+    first layers over pixel rows (ink blocks and eight shares on a thread pool): on these dense,
+    narrow rows that machinery took half as long again as the two products themselves. Runs on the
+    calling thread with BLAS held to one thread (`model.net.blas.training_threads`), so the result
+    does not depend on the number of cores and two layers can be fine-tuned at once on two threads.
+    """
+    stop = _StopFlag(cancel)
+    W0 = np.asarray(init, dtype=np.float64)
+    H = np.ascontiguousarray(H, dtype=mlp.DTYPE)
+    Y = np.ascontiguousarray(Y, dtype=mlp.DTYPE)
+    m = len(H)
+    A = W0[:, 1:].copy() if anchored else np.zeros_like(W0[:, 1:])
+    best = {"cost": np.inf, "x": W0.ravel().copy()}
+    iteration = [0]
+    costs: list[float] = []
+    t0 = time.perf_counter()
+
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        if stop.is_set():
+            raise _Stopped
+        W = flat.reshape(W0.shape)
+        W32 = W.astype(mlp.DTYPE)
+        z = H @ W32[:, 1:].T
+        z += W32[:, 0]
+        data = float(mlp.softplus(z).sum(dtype=np.float64)) - float(np.vdot(Y, z))
+        delta = mlp.sigmoid(z)
+        delta -= Y
+        grad = np.empty_like(W)
+        grad[:, 0] = delta.sum(axis=0, dtype=np.float64)
+        grad[:, 1:] = delta.T @ H
+        grad /= m
+        diff = W[:, 1:] - A
+        cost = data / m + lam / (2.0 * m) * float(np.vdot(diff, diff))
+        grad[:, 1:] += (lam / m) * diff
+        if cost < best["cost"]:
+            best["cost"] = cost
+            best["x"] = flat.copy()
+        return cost, grad.ravel()
+
+    def callback(intermediate_result=None) -> None:
+        iteration[0] += 1
+        costs.append(float(best["cost"]))
+        if progress is not None:
+            progress(_train.Progress(iteration[0], iters, float(best["cost"]), time.perf_counter() - t0))
+        if stop.is_set():
+            raise StopIteration
+
+    cancelled, message = False, ""
+    try:
+        with training_threads():
+            res = minimize(fun, W0.ravel().copy(), jac=True, method="L-BFGS-B", callback=callback,
+                           options={"maxiter": iters, "maxfun": iters * 2 + 20})
+        message = str(res.message)
+        cancelled = stop.is_set()
+    except _Stopped:
+        cancelled, message = True, "cancelled"
+    return _train.TrainResult([best["x"].reshape(W0.shape).copy()], float(best["cost"]), iteration[0],
+                              time.perf_counter() - t0, cancelled, message, costs)
 
 
 def adapt_network(
@@ -236,6 +491,9 @@ def adapt_network(
     replay_rows: int | None = REPLAY_ROWS,
     replay_copies: int = REPLAY_COPIES,
     layers: str = LAYERS,
+    kept: np.ndarray | None = None,
+    reuse: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> _train.TrainResult:
     """Fine-tune one network (any depth) on the user's rows + copies + replay; see the module doc.
 
@@ -243,29 +501,67 @@ def adapt_network(
     default) anchors the penalty at the given weights and trains the replay
     rows towards the given network's own outputs; False is the plain recipe
     (decay towards zero, replay labels). `layers` "output" fine-tunes only
-    the last layer, on the inputs it gets from the given hidden layers
-    (computed once: the hidden layers are returned as given); "all"
-    fine-tunes every layer. Returns the trainer's result (its ``cancelled``
-    flag set if stopped early).
+    the last layer (`fit_last_layer`), on the inputs it gets from the given
+    hidden layers: the user's rows go through them, the replay rows' are the
+    kept activations (`kept`, else found or built by `kept_activations` with
+    `reuse` and `cache_dir`); the hidden layers are returned as given. "all"
+    fine-tunes every layer (`model.net.train.train`). Returns the trainer's
+    result (its ``cancelled`` flag set if stopped early).
     """
     if layers not in ("output", "all"):
         raise ValueError(f'layers must be "output" or "all", got {layers!r}')
     thetas = [np.asarray(t, dtype=np.float64) for t in thetas]
     rng = np.random.default_rng([seed, 11])
     replay = replay.take(replay_rows) if replay is not None else None
-    Xt, Yt = training_set(X, y, replay, copies, rng, teacher=thetas if keep else None, deskewed=deskewed,
-                          replay_copies=replay_copies)
+    if layers == "all":
+        Xt, Yt = training_set(X, y, replay, copies, rng, teacher=thetas if keep else None, deskewed=deskewed,
+                              replay_copies=replay_copies)
+        if lam is None:
+            lam = scaled_lambda(base_meta, len(Yt))
+        return _train.train(Xt, Yt, layout_from_shapes([t.shape for t in thetas]), lam=lam, max_iter=iters,
+                            seed=seed, progress=progress, cancel=_StopFlag(should_stop), init=thetas,
+                            anchor=thetas if keep else None)
+    frozen, last = thetas[:-1], thetas[-1]
+    if kept is None and frozen and replay is not None and len(replay):
+        found = kept_activations([(frozen, deskewed)], replay, replay_copies, reuse=reuse,
+                                 cache_dir=cache_dir, should_stop=should_stop)
+        if found is None:
+            return _train.TrainResult([t.copy() for t in thetas], float("nan"), 0, 0.0, True, "cancelled")
+        kept = found[0][0]
+    Ht, Yt = last_layer_rows(thetas, X, y, replay, copies, rng, kept=kept, keep=keep, deskewed=deskewed,
+                             replay_copies=replay_copies)
     if lam is None:
         lam = scaled_lambda(base_meta, len(Yt))
-    frozen = thetas[:-1] if layers == "output" else []
-    tuned = thetas[len(frozen):]
-    if frozen:
-        Xt = mlp.forward(frozen, Xt)  # what the last layer reads: the given hidden layers' outputs
-    result = _train.train(Xt, Yt, layout_from_shapes([t.shape for t in tuned]), lam=lam, max_iter=iters,
-                          seed=seed, progress=progress, cancel=_StopFlag(should_stop), init=tuned,
-                          anchor=tuned if keep else None)
+    result = fit_last_layer(Ht, Yt, last, lam=lam, iters=iters, anchored=keep, progress=progress,
+                            cancel=should_stop)
     result.thetas = [t.copy() for t in frozen] + result.thetas
     return result
+
+
+def last_layer_rows(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, replay: Replay | None,
+                    copies: int, rng: np.random.Generator, *, kept: np.ndarray | None, keep: bool = True,
+                    deskewed: bool = False, replay_copies: int = REPLAY_COPIES,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(H, Y): the rows the last layer of `thetas` is fine-tuned on, in `training_set`'s order, and
+    their targets. The user's rows and their copies (drawn by `rng`) go through the hidden layers
+    here; the replay rows' and their copies' hidden activations are looked up in `kept` (the whole
+    set's, `kept_activations`), and their targets are the last layer's outputs on them (`keep`) or
+    their labels. A network without hidden layers reads the pixels themselves."""
+    frozen, last = [np.asarray(t, dtype=np.float64) for t in thetas[:-1]], thetas[-1]
+    Xu, Yu = training_set(X, y, None, copies, rng, deskewed=deskewed)
+    parts_H = [mlp.forward(frozen, Xu)] if frozen else [Xu]
+    parts_Y = [Yu]
+    if replay is not None and len(replay):
+        if not frozen:
+            Hr = training_set(np.zeros((0, 784)), np.zeros(0), replay, 0, rng, deskewed=deskewed,
+                              replay_copies=replay_copies)[0]
+        elif kept is None:
+            raise ValueError("the replay rows' kept activations are needed (kept_activations)")
+        else:
+            Hr = kept[_replay_positions(replay, replay_copies)]
+        parts_H.append(Hr)
+        parts_Y.append(mlp.forward([last], Hr) if keep else mlp.one_hot(np.tile(replay.y, replay_copies + 1)))
+    return np.concatenate(parts_H), np.concatenate(parts_Y).astype(np.float32)
 
 
 def doubtful_labels(spec, X: np.ndarray, y: np.ndarray, sure: float = DOUBT_SURE) -> np.ndarray:
@@ -327,15 +623,21 @@ def adapt(
     check_labels: bool = True,
     replay_copies: int = REPLAY_COPIES,
     layers: str = LAYERS,
+    on_weights: Callable[[AdaptResult], None] | None = None,
+    reuse: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> AdaptResult:
     """Adapt one network or a committee to the user's digits (X (n, 784) in 0..1, labels y).
 
-    With `estimate`, first adapts once per fold (by `groups`, see the module
-    doc) to measure the after-accuracy on held-out digits, then once on
-    everything for the weights returned. `should_stop` (a callable or an
-    Event) cancels; the result is then flagged and holds the weights given.
-    With `check_labels`, digits whose label looks like a slip (`doubtful_labels`)
-    are left out and listed in the result's ``doubtful``.
+    First adapts on everything, for the weights returned, and hands them to `on_weights` (a copy of
+    the result without the estimate, called on this thread) so that the caller can use them at once;
+    then, with `estimate`, adapts once per fold (by `groups`, see the module doc) to measure the
+    after-accuracy on held-out digits. A committee's members are adapted at the same time on their
+    own threads. `should_stop` (a callable or an Event) cancels: before the weights are ready the
+    result is flagged ``cancelled`` and holds the weights given; after, it holds the adapted weights
+    with ``estimate_cancelled`` and no ``after``. With `check_labels`, digits whose label looks like
+    a slip (`doubtful_labels`) are left out and listed in the result's ``doubtful``. The replay
+    rows' hidden activations are `kept_activations` (`reuse`, `cache_dir`).
     """
     t0 = time.perf_counter()
     X = np.asarray(X, dtype=np.float32).reshape(-1, 784)
@@ -347,10 +649,10 @@ def adapt(
         if len(slips):
             read = predict(thetas, X[slips])
             doubtful = [(int(i), int(y[i]), int(r)) for i, r in zip(slips, read, strict=True)]
-            kept = np.setdiff1d(np.arange(len(y)), slips)
-            X, y = X[kept], y[kept]
+            kept_rows = np.setdiff1d(np.arange(len(y)), slips)
+            X, y = X[kept_rows], y[kept_rows]
             if groups is not None:
-                groups = np.asarray(groups)[kept]
+                groups = np.asarray(groups)[kept_rows]
     committee = is_committee(thetas)
     networks = as_networks(thetas)
     members = [m for m, _ in networks]
@@ -364,30 +666,8 @@ def adapt(
     runs = (k + 1) * len(members)
     total = runs * iters
     done = [0]
+    lock = threading.Lock()
     stop = _StopFlag(should_stop)
-
-    def report(phase: str):
-        base = done[0]
-
-        def cb(p: _train.Progress) -> None:
-            if progress is not None:
-                progress(AdaptProgress(phase, min(base + p.iteration, total), total,
-                                       time.perf_counter() - t0))
-        return cb
-
-    def run_all(Xs: np.ndarray, ys: np.ndarray, phase: str, fold_seed: int) -> list | None:
-        out = []
-        for i, m in enumerate(members):
-            r = adapt_network(m, Xs, ys, replay=replay, base_meta=metas[i], seed=seed * 1000 + fold_seed + i,
-                              lam=lam, iters=iters, copies=copies, progress=report(phase),
-                              should_stop=stop, keep=keep, deskewed=flags[i], replay_rows=None,
-                              replay_copies=replay_copies, layers=layers)
-            done[0] += iters
-            if r.cancelled or stop.is_set():
-                return None
-            out.append(r.thetas)
-        return out
-
     before = float(np.mean(predict(thetas, X) == y)) if n else None
 
     def cancelled_result() -> AdaptResult:
@@ -395,6 +675,63 @@ def adapt(
                            True, iters=iters, copies=copies, folds=k, seed=seed, networks=networks,
                            doubtful=doubtful)
 
+    kept: list[np.ndarray] | None = None
+    kept_source, kept_seconds = "", 0.0
+    if layers == "output" and replay is not None and len(replay) and all(len(m) > 1 for m in members):
+        t_kept = time.perf_counter()
+        found = kept_activations([(m[:-1], d) for m, d in networks], replay, replay_copies, reuse=reuse,
+                                 cache_dir=cache_dir, should_stop=stop)
+        if found is None:
+            return cancelled_result()
+        kept, kept_source = found
+        kept_seconds = time.perf_counter() - t_kept
+
+    def report(phase: str, counts: list[int], i: int) -> Callable[[_train.Progress], None]:
+        def cb(p: _train.Progress) -> None:
+            with lock:
+                counts[i] = p.iteration
+                now = done[0] + sum(counts)
+            if progress is not None:
+                progress(AdaptProgress(phase, min(now, total), total, time.perf_counter() - t0))
+        return cb
+
+    def run_all(Xs: np.ndarray, ys: np.ndarray, phase: str, fold_seed: int) -> list | None:
+        counts = [0] * len(members)
+
+        def one(i: int) -> _train.TrainResult:
+            return adapt_network(members[i], Xs, ys, replay=replay, base_meta=metas[i],
+                                 seed=seed * 1000 + fold_seed + i, lam=lam, iters=iters, copies=copies,
+                                 progress=report(phase, counts, i), should_stop=stop, keep=keep,
+                                 deskewed=flags[i], replay_rows=None, replay_copies=replay_copies,
+                                 layers=layers, kept=kept[i] if kept is not None else None, reuse=reuse,
+                                 cache_dir=cache_dir)
+
+        workers = min(len(members), os.cpu_count() or 1)
+        if workers > 1:
+            with training_threads(), ThreadPoolExecutor(workers, thread_name_prefix="adapt-member") as pool:
+                results = list(pool.map(one, range(len(members))))
+        else:
+            results = [one(i) for i in range(len(members))]
+        done[0] += iters * len(members)
+        if any(r.cancelled for r in results) or stop.is_set():
+            return None
+        return [r.thetas for r in results]
+
+    final = run_all(X, y, "adapt", 0)
+    if final is None:
+        return cancelled_result()
+    m_train = n * (copies + 1) + (len(replay) * (replay_copies + 1) if replay is not None else 0)
+    used_lam = lam if lam is not None else scaled_lambda(metas[0], m_train)
+    weights_seconds = time.perf_counter() - t0
+    result = AdaptResult(final if committee else final[0], before, None, weights_seconds, n,
+                         False, lam=used_lam, iters=iters, copies=copies, replay_copies=replay_copies,
+                         layers=layers, folds=0, n_train=m_train, seed=seed,
+                         networks=list(zip(final, flags, strict=True)), doubtful=doubtful,
+                         weights_seconds=weights_seconds, kept=kept_source, kept_seconds=kept_seconds,
+                         run=next(_runs))
+    if on_weights is not None:
+        on_weights(dataclasses.replace(result, per_fold=[], networks=list(result.networks),
+                                       doubtful=list(doubtful)))
     per_fold: list[tuple[int, int]] = []
     for f in range(k):
         test = folds == f
@@ -402,20 +739,15 @@ def adapt(
             continue
         adapted = run_all(X[~test], y[~test], f"estimate {f + 1}/{k}", f + 1)
         if adapted is None:
-            return cancelled_result()
+            result.estimate_cancelled = True
+            result.seconds = time.perf_counter() - t0
+            return result
         pred = predict(list(zip(adapted, flags, strict=True)), X[test])
         per_fold.append((int(np.sum(pred == y[test])), int(test.sum())))
-    after = sum(r for r, _ in per_fold) / sum(t for _, t in per_fold) if per_fold else None
-    final = run_all(X, y, "adapt", 0)
-    if final is None:
-        return cancelled_result()
-    m_train = n * (copies + 1) + (len(replay) * (replay_copies + 1) if replay is not None else 0)
-    used_lam = lam if lam is not None else scaled_lambda(metas[0], m_train)
-    return AdaptResult(final if committee else final[0], before, after, time.perf_counter() - t0, n,
-                       False, lam=used_lam, iters=iters, copies=copies, replay_copies=replay_copies,
-                       layers=layers, folds=len(per_fold),
-                       n_train=m_train, seed=seed, per_fold=per_fold,
-                       networks=list(zip(final, flags, strict=True)), doubtful=doubtful)
+    result.after = sum(r for r, _ in per_fold) / sum(t for _, t in per_fold) if per_fold else None
+    result.per_fold, result.folds = per_fold, len(per_fold)
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
 def _theta_sums(folder: Path | None) -> dict[str, str]:
@@ -466,10 +798,14 @@ def adapted_meta(base_meta: dict | None, base_source: Path | None, result: Adapt
         "training_rows": result.n_train,
         "seed": result.seed,
         "seconds": round(result.seconds, 2),
+        "seconds_to_weights": round(result.weights_seconds, 2),
+        "kept_activations": result.kept or None,
         "samples_accuracy_before": result.before,
         "samples_accuracy_after": result.after,
         "left_out_doubtful": [{"label": lab, "read_as": read} for _, lab, read in result.doubtful],
-        "estimate": f"{result.folds} folds by round, each read by a network adapted without it",
+        "estimate": (f"{result.folds} folds by round, each read by a network adapted without it"
+                     if result.after is not None else "none yet" if not result.estimate_cancelled
+                     else "cancelled"),
     }
     if replay is not None:
         meta["replay"] = {"file": replay.path.name if replay.path else None, "sha256": replay.sha256,
@@ -493,3 +829,23 @@ def save_adapted(folder: str | Path, base, result: AdaptResult, meta: dict) -> P
         return save_committee(folder, members, meta)
     thetas, deskewed = result.networks[0]
     return save_weights(folder, thetas, {**meta, "deskew": True} if deskewed else meta)
+
+
+def update_adapted_meta(folder: str | os.PathLike, meta: dict) -> Path:
+    """Replace the model.json of adapted weights saved by `save_adapted` (atomically), keeping what
+    saving added to it (a committee's member names, the layer sizes): the weights are saved as soon
+    as they are ready, the fair estimate and the test figure come afterwards."""
+    import json
+
+    from model.errors import WeightsError
+    from model.fileio import atomic_write_text, read_json
+    from model.net.weights import META_FILE
+
+    path = Path(folder) / META_FILE
+    old = read_json(path, WeightsError)
+    old = old if isinstance(old, dict) else {}
+    merged = {**meta, **{k: old[k] for k in ("committee", "layer_sizes", "deskew") if k in old}}
+    if "preprocessing_version" in old:
+        merged.setdefault("preprocessing_version", old["preprocessing_version"])
+    atomic_write_text(path, json.dumps(merged, indent=2) + "\n")
+    return path
