@@ -83,3 +83,59 @@ def test_check_rows_are_kept_out_of_the_replay():
     assert len(train) + len(yc) == 4000 and len(yc) == 308  # every 13th row
     assert not set(train.X[:, 0].tolist()) & set(Xc[:, 0].tolist())
     assert np.bincount(yc, minlength=10).min() >= 30  # every digit checked
+    # the parts know where their rows are in the whole set (what the kept activations are looked up by)
+    assert train.whole is rep and np.array_equal(rep.X[train.rows], train.X)
+    spread = np.linspace(0, len(train) - 1, 100).round().astype(int)
+    assert np.array_equal(train.take(100).rows, train.rows[spread])
+
+
+def test_the_weights_come_first_are_applied_and_going_back_restores_the_folder(tmp_path, pen_samples):
+    """`run_adapt` hands over the adapted weights (check set measured, no estimate yet) before the
+    complete outcome; `apply_adapted` saves them over the user's weights keeping the old folder
+    aside, `go_back` puts it back byte for byte (or removes the adapted folder if there was none),
+    and `update_saved_meta` adds the estimate to the saved model.json."""
+    import json
+    import shutil
+
+    from app.adapting import BACKUP_NAME, apply_adapted, go_back, run_adapt, update_saved_meta
+    from model.net.layout import Layout
+    from model.net.mlp import init_thetas
+    from model.net.weights import load_weights, save_committee
+
+    rng = np.random.default_rng(2)
+    base = load_weights(save_committee(tmp_path / "base", [
+        ("a", init_thetas(Layout.with_hidden([12]), rng), {"deskew": True}),
+        ("b", init_thetas(Layout.with_hidden([10]), rng), {}),
+    ], {"lambda": 3.0, "training_images": 155_976}))
+    store = SampleStore(tmp_path / "samples")
+    from model.inputs.ink import Ink
+
+    for r in range(2):
+        for d in range(10):
+            p = [p for p in pen_samples if p.writer == 27 and p.label == d][r]
+            store.add(Ink([s.tolist() for s in p.strokes], 560, 320, 12), str(d))
+    samples, _ = store.load()
+    seen = []
+    outcome = run_adapt(base, samples, measure_mnist=False, on_weights=seen.append,
+                        progress=lambda p: seen.append(p.phase))
+    early = next(o for o in seen if isinstance(o, AdaptOutcome))
+    assert not early.complete and early.samples_after is None and early.check_after is not None
+    assert all(isinstance(e, str) and e.startswith("estimate") for e in seen[seen.index(early) + 1:])
+    assert outcome.complete and outcome.samples_after is not None and early.weights_seconds > 0
+    assert outcome.result.run == early.result.run
+
+    user = tmp_path / "home" / "weights"
+    shutil.copytree(tmp_path / "base", user)  # the user's own weights, say retrained ones
+    before = {p.relative_to(user): p.read_bytes() for p in user.rglob("*") if p.is_file()}
+    apply_adapted(early, user)
+    assert "adapted_from" in load_weights(user, use_cache=False).meta
+    assert json.loads((user / "model.json").read_text())["adapt"]["samples_accuracy_after"] is None
+    meta = json.loads(update_saved_meta(outcome, user).read_text())
+    assert meta["adapt"]["samples_accuracy_after"] == outcome.samples_after
+    assert meta["committee"] == ["a", "b"] and load_weights(user, use_cache=False).meta == meta
+    assert go_back(user) is True
+    assert {p.relative_to(user): p.read_bytes() for p in user.rglob("*") if p.is_file()} == before
+    assert not (user.parent / BACKUP_NAME).exists()
+    shutil.rmtree(user)  # the shipped weights in use: going back removes the adapted folder
+    apply_adapted(outcome, user)
+    assert go_back(user) is False and not user.exists()
