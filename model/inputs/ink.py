@@ -35,6 +35,18 @@ same ink per image as MNIST's average (see tests/test_ink.py)."""
 
 CENTRE = (SIZE - 1) / 2.0  # 13.5: the centre of a 28x28 grid of pixel centres 0..27
 
+STROKE_POINTS = 1000
+"""A stroke of more points than this is resampled to this many, evenly spaced along its length (a pen
+held down, a tablet export): every later step costs at least in proportion to the points. A pen digit
+has 10-185 points; a stroke on the pad about one per pixel of its length."""
+DRAWING_POINTS = 10_000
+"""A drawing of more points than this in all has its strokes resampled at one common spacing, so that
+it holds about this many (20 strokes of 20,000 points; a 30-second scribble)."""
+MAX_STROKES = 1000
+"""An ink file of more strokes than this is refused (a 40-digit number has about 50)."""
+MAX_FILE_BYTES = 16 * 2**20
+"""An ink file larger than this is refused before it is parsed (about a million points)."""
+
 
 @dataclass
 class Ink:
@@ -58,7 +70,16 @@ class Ink:
 
 
 def as_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[np.ndarray]:
-    """Convert nested point lists into (n, 2) float arrays, dropping empty strokes."""
+    """Convert nested point lists into (n, 2) float arrays, dropping empty strokes, within the bounds.
+
+    Strokes of more than `STROKE_POINTS` points, and all strokes of a drawing of more than
+    `DRAWING_POINTS`, are resampled evenly along their length (`bounded`); others are kept as they are.
+    """
+    return bounded(_arrays(strokes))
+
+
+def _arrays(strokes: Sequence[Sequence[Sequence[float]]]) -> list[np.ndarray]:
+    """Nested point lists as (n, 2) float arrays, empty strokes dropped (no bounds applied)."""
     out = []
     for s in strokes:
         a = np.asarray(s, dtype=np.float64).reshape(-1, 2)
@@ -67,11 +88,53 @@ def as_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[np.ndarray]
     return out
 
 
+def resample(stroke: np.ndarray, n: int) -> np.ndarray:
+    """`n` points (at least 2) evenly spaced along a polyline, both ends kept; a stroke of no length
+    (a dot, however many times its point was recorded) is one point."""
+    d = np.hypot(*np.diff(stroke, axis=0).T)
+    keep = np.concatenate(([True], d > 0))
+    stroke, d = stroke[keep], d[keep[1:]]
+    if len(stroke) < 2:
+        return stroke[:1].copy()
+    along = np.concatenate(([0.0], np.cumsum(d)))
+    t = np.linspace(0.0, along[-1], max(int(n), 2))
+    return np.column_stack((np.interp(t, along, stroke[:, 0]), np.interp(t, along, stroke[:, 1])))
+
+
+def bounded(strokes: list[np.ndarray]) -> list[np.ndarray]:
+    """The strokes with at most `STROKE_POINTS` points each and about `DRAWING_POINTS` in all.
+
+    Linear in the points. Denser strokes are resampled (`resample`): each to the points it would have
+    at one common spacing, the drawing's length over `DRAWING_POINTS` (or to `STROKE_POINTS`, if
+    fewer). Strokes within both bounds come back unchanged (the same arrays), so normal writing is read
+    exactly as before.
+    """
+    sizes = [len(s) for s in strokes]
+    if not sizes or (max(sizes) <= STROKE_POINTS and sum(sizes) <= DRAWING_POINTS):
+        return strokes
+    lengths = [float(np.hypot(*np.diff(s, axis=0).T).sum()) for s in strokes]
+    over = sum(sizes) > DRAWING_POINTS
+    step = sum(lengths) / max(DRAWING_POINTS - 2 * len(strokes), len(strokes)) if over else 0.0
+    out = []
+    for s, n, length in zip(strokes, sizes, lengths, strict=True):
+        most = STROKE_POINTS
+        if over:  # the points this stroke has at the common spacing (a dot: one)
+            most = min(most, int(length / step) + 2) if step > 0 else 1
+        out.append(resample(s, most) if n > most else s)
+    return out
+
+
 def load_ink(path: str | os.PathLike) -> Ink:
     """Read an ink JSON file, with a one-line error naming the file if it is malformed."""
     from model.fileio import read_json
 
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_json names what is wrong with it
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: ink file too large ({size:,} bytes; at most {MAX_FILE_BYTES:,} are read)")
     return ink_from_json(read_json(path, InputError), path)
 
 
@@ -79,8 +142,11 @@ def ink_from_json(raw: object, path: str | os.PathLike) -> Ink:
     """An `Ink` from parsed ink JSON; `path` only names the file in the error message."""
     if not isinstance(raw, dict) or not isinstance(raw.get("strokes"), list):
         raise InputError(f"{path}: ink JSON needs an object with a \"strokes\" list")
+    if len(raw["strokes"]) > MAX_STROKES:
+        raise InputError(f"{path}: too many strokes ({len(raw['strokes']):,}; at most {MAX_STROKES:,} "
+                         "are read)")
     try:
-        strokes = as_strokes(raw["strokes"])
+        strokes = _arrays(raw["strokes"])
         width = float(raw.get("width", 0) or 0)
         height = float(raw.get("height", 0) or 0)
         pen = raw.get("pen_width")
@@ -89,7 +155,7 @@ def ink_from_json(raw: object, path: str | os.PathLike) -> Ink:
         raise InputError(f"{path}: strokes must be lists of [x, y] number pairs") from None
     if any(not np.all(np.isfinite(s)) for s in strokes):
         raise InputError(f"{path}: stroke coordinates must be finite numbers")
-    return Ink(strokes=strokes, width=width, height=height, pen_width=pen)
+    return Ink(strokes=bounded(strokes), width=width, height=height, pen_width=pen)
 
 
 def save_ink(path: str | os.PathLike, ink: Ink) -> None:

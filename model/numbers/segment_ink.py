@@ -28,14 +28,17 @@ stroke order is the main hint; geometry adds the rest:
    The digits come out left to right, with the runner-up reading.
 
 A drawing of more than `MAX_ATOMS` atoms (a scribble, a page) is grouped by
-geometry alone (`model.numbers.segment.split_strokes`). Left out: slant, digits
-written right to left within a number, and a language model of numbers.
+geometry alone (`model.numbers.segment.split_strokes`), one of more than
+`MAX_GEOMETRY` strokes by the columns its strokes cover. Every step is bounded
+by the points: strokes come in resampled to `model.inputs.ink.STROKE_POINTS`
+each and about `model.inputs.ink.DRAWING_POINTS` in all (`model.inputs.ink.as_strokes`).
+Left out: slant, digits written right to left within a number, and a language model of numbers.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +50,9 @@ from model.numbers.lattice import Classify, Found, best_alternative, nll
 
 MAX_ATOMS = 120
 """More atoms than this are grouped by geometry alone."""
+MAX_GEOMETRY = ink.MAX_STROKES
+"""More strokes than this are grouped by the columns they cover (`model.numbers.segment.split_columns`):
+the geometric rules compare strokes pairwise."""
 MAX_RUN = 4
 """A digit is made of at most this many consecutive atoms."""
 LATE_WINDOW = 6
@@ -129,8 +135,10 @@ def _joining_runs(s: np.ndarray, H: float) -> list[tuple[int, int]]:
     """Stretches (first, last point index) of a wide stroke that cross their columns alone."""
     x = s[:, 0]
     a, b = x[:-1], x[1:]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    crossings = ((lo[None, :] <= x[:, None]) & (x[:, None] < hi[None, :])).sum(axis=1)
+    # Segments crossing each point's column (lo <= x < hi): those with lo <= x less those with hi <= x
+    # (which have lo <= x too), counted on sorted ends: n log n, not every point against every segment.
+    lo, hi = np.sort(np.minimum(a, b)), np.sort(np.maximum(a, b))
+    crossings = np.searchsorted(lo, x, side="right") - np.searchsorted(hi, x, side="right")
     x0, x1 = x.min(), x.max()
     single = crossings <= 1
     alone = single & (x > x0 + 0.25 * H) & (x < x1 - 0.25 * H)
@@ -384,6 +392,10 @@ class Cache:
     def __init__(self, size: int = 4000):
         self.size = size
         self._items: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.rendered = 0
+        """Candidates rendered and classified so far, and their points (`points`): the work that
+        re-reading has cost, what the cache saves."""
+        self.points = 0
 
     def crops_and_probs(self, parts: list[list[np.ndarray]],
                         classify: Classify) -> tuple[np.ndarray, np.ndarray]:
@@ -392,6 +404,8 @@ class Cache:
         missing = [k for k, key in enumerate(keys) if key not in self._items]
         if missing:
             crops = np.stack([ink.normalise(parts[k]) for k in missing])
+            self.rendered += len(missing)
+            self.points += sum(len(p) for k in missing for p in parts[k])
             probs = np.asarray(classify(crops), dtype=np.float64)
             for k, c, p in zip(missing, crops, probs, strict=True):
                 self._items[keys[k]] = (c, p)
@@ -414,6 +428,8 @@ def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None 
     strokes = ink.as_strokes(strokes)
     if not strokes:
         return Found([], [], np.zeros((0, 10)))
+    if len(strokes) > MAX_GEOMETRY:
+        return _by_geometry(strokes, classify, segment.split_columns)
     H = reference_height(strokes)
     atoms = atoms_of(strokes, H)
     if len(atoms) > MAX_ATOMS:
@@ -451,8 +467,10 @@ def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None 
     )
 
 
-def _by_geometry(strokes: Sequence[np.ndarray], classify: Classify) -> Found:
-    groups = segment.split_strokes(strokes)
+def _by_geometry(strokes: Sequence[np.ndarray], classify: Classify,
+                 split: Callable[[Sequence[np.ndarray]], list[list[np.ndarray]]] = segment.split_strokes,
+                 ) -> Found:
+    groups = split(strokes)
     crops = [ink.normalise(g) for g in groups]
     probs = np.asarray(classify(np.stack(crops)), dtype=np.float64)
     return Found(crops, [ink.bounds(g) for g in groups], probs,
