@@ -1,8 +1,10 @@
 """Draw Digitpad's icon with Pillow: a rounded blue tile with a hand-drawn "7" and a pen dot.
 
-Writes ``assets/icon.png`` (256x256, used by the Tk window) and
-``assets/icon.ico`` (16..256 px, used by the Windows build). Run from the
-repository root: ``python assets/make_icon.py``.
+Writes ``assets/icon.png`` (256x256, used by the Tk window and by the Linux
+release archive's desktop entry), ``assets/icon.ico`` (16..256 px, the Windows
+executable's icon) and ``assets/icon.icns`` (16..1024 px, the macOS app
+bundle's icon; build.spec uses it there). Run from the repository root:
+``python assets/make_icon.py``.
 """
 
 from __future__ import annotations
@@ -51,13 +53,15 @@ def make_icon() -> Image.Image:
 
 
 def main() -> None:
-    """Write icon.png and icon.ico beside this script."""
+    """Write icon.png, icon.ico and icon.icns beside this script."""
     big = make_icon()
     png = big.resize((256, 256), Image.Resampling.LANCZOS)
     png.save(HERE / "icon.png", optimize=True)
     png.save(HERE / "icon.ico", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128),
                                        (256, 256)])
-    print(f"wrote {HERE / 'icon.png'} and {HERE / 'icon.ico'}")
+    # Pillow writes every ICNS size (16 to 1024 px, PNG-coded) from the full-size drawing.
+    big.save(HERE / "icon.icns", format="ICNS")
+    print(f"wrote {HERE / 'icon.png'}, {HERE / 'icon.ico'} and {HERE / 'icon.icns'}")
 
 
 if __name__ == "__main__":

@@ -217,12 +217,13 @@ def test_resources_ship_at_their_source_paths(onedir_exe):
     """weights/ and the app's icons sit in the bundle as in the source tree, byte for byte."""
     internal = onedir_exe.parent / "_internal"
     shipped = sorted(p.relative_to(ROOT) for p in (ROOT / "weights").iterdir() if p.is_file())
-    shipped += [p.relative_to(ROOT) for p in (ROOT / "assets").glob("icon.*")]
+    shipped += [Path("assets", "icon.png"), Path("assets", "icon.ico")]
     assert any(str(p).startswith("weights") for p in shipped)
     for rel in shipped:
         assert (internal / rel).is_file(), f"{rel} is missing from the bundle"
         assert (internal / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
     assert not list((internal / "assets").glob("*.py")), "development files do not ship"
+    assert not (internal / "assets" / "release").exists(), "the release archive's files stay outside"
 
 
 def test_predict_matches_source_install(exe, inputs, tmp_path):
