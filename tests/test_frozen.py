@@ -77,18 +77,41 @@ class _Build:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait(self) -> Path:
-        """The executable, once the build has finished (asserts it succeeded)."""
-        try:
-            code = self.proc.wait(timeout=BUILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        self.log.seek(0)
-        out = self.log.read()
-        self.log.close()
-        assert code == 0, f"pyinstaller failed ({code}):\n{out[-6000:]}"
+        """The executable, once the build has finished (asserts it succeeded; may be called again)."""
+        if not self.log.closed:
+            try:
+                code = self.proc.wait(timeout=BUILD_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+            self.log.seek(0)
+            self.output = self.log.read()
+            self.log.close()
+        code = self.proc.returncode
+        assert code == 0, f"pyinstaller failed ({code}):\n{self.output[-6000:]}"
         assert self.exe.is_file() and os.access(self.exe, os.X_OK), f"no executable at {self.exe}"
         return self.exe
+
+
+SESSION_BUILDS: dict[str, _Build] = {}
+"""The builds this test session started, by kind ("onedir", "onefile"): tests/test_release.py
+packs the same one-folder build instead of making its own."""
+
+
+def session_builds(tmp_path_factory, kinds: tuple[str, ...]) -> dict[str, _Build]:
+    """Start the builds of `kinds` not started yet this session (they run side by side)."""
+    for kind in kinds:
+        if kind not in SESSION_BUILDS:
+            SESSION_BUILDS[kind] = _Build(tmp_path_factory.mktemp(kind), onefile=kind == "onefile")
+    return SESSION_BUILDS
+
+
+def stop_session_builds() -> None:
+    """Stop the builds still running (not needed by the selected tests)."""
+    for b in SESSION_BUILDS.values():
+        if b.proc.poll() is None:
+            b.proc.kill()
+            b.proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -97,13 +120,8 @@ def _builds(tmp_path_factory) -> Iterator[dict[str, _Build] | None]:
     if os.environ.get("DIGITPAD_FROZEN_DIST"):
         yield None
         return
-    builds = {kind: _Build(tmp_path_factory.mktemp(kind), onefile=kind == "onefile")
-              for kind in ("onedir", "onefile")}
-    yield builds
-    for b in builds.values():
-        if b.proc.poll() is None:
-            b.proc.kill()
-            b.proc.wait()
+    yield session_builds(tmp_path_factory, ("onedir", "onefile"))
+    stop_session_builds()
 
 
 def _bundle(builds: dict[str, _Build] | None, onefile: bool) -> Path:
