@@ -1,24 +1,31 @@
-"""The stand-alone bundle: its size on disk and how fast its window opens, beside the source install.
+"""The stand-alone bundle: its size on disk and how fast its window opens, before and after.
 
 Prints (no assertions):
 
 1. the size on disk of the one-folder bundle (``dist/digitpad``, as ``du``
    counts it) and of the one-file executable if there is one
-   (``dist/onefile/digitpad``), with the largest parts of the folder;
-2. start to window, under one Xvfb server, for the frozen app and for the
-   source install (``python -m app``) in the same run, taking turns so
-   that both see the same background load: the time from spawning the
-   process until ``xdotool search --onlyvisible --name '^Digitpad$'``
-   finds the window, and until the app reports itself ready (mapped and
-   idle, through ``DIGITPAD_DEBUG_STATE``). Median (and min..max) of
-   ``--runs`` starts each, after one unmeasured warm-up start each.
-   The window is looked for every 20 ms: ``xdotool search --sync`` does
-   the same search but only every 0.5 s, too coarse for this.
+   (``dist/onefile/digitpad``), with the largest parts of the folder; with
+   ``--before REV`` also those of the bundles built from git revision REV
+   (exported with ``git archive`` into a temporary folder and built there
+   with that revision's build.spec, one folder and one file), side by side;
+2. start to window, under one Xvfb server, for each frozen app and for the
+   source install (``python -m app``; with ``--before``, REV's source too) in
+   the same run, taking turns so that all see the same background load: the
+   time from spawning the process until ``xdotool search --onlyvisible
+   --name '^Digitpad$'`` finds the window, and until the app reports itself
+   ready (mapped and idle, through ``DIGITPAD_DEBUG_STATE``). Median (and
+   min..max) of ``--runs`` starts each, after one unmeasured warm-up start
+   each. The window is looked for every 20 ms: ``xdotool search --sync``
+   does the same search but only every 0.5 s, too coarse for this.
 
 Run from the repository root, after ``pyinstaller --noconfirm build.spec``
-(or with ``--build`` to build first):
+and ``DIGITPAD_ONEFILE=1 pyinstaller --noconfirm build.spec`` (or with
+``--build`` to build both first):
 
-    python benchmarks/bench_bundle.py [--runs 5] [--dist dist] [--build]
+    python benchmarks/bench_bundle.py [--runs 5] [--dist dist] [--build] [--before REV | --before-dist DIR]
+
+``--before-dist DIR`` takes the "before" bundles from a dist folder built
+earlier instead of building REV.
 """
 
 from __future__ import annotations
@@ -58,33 +65,67 @@ def mib(n: int) -> str:
     return f"{n / 2**20:7.1f} MiB"
 
 
-def report_size(folder: Path, onefile: Path) -> None:
-    print("bundle size on disk")
+def report_size(folder: Path, onefile: Path, label: str = "") -> None:
+    """Print the bundles' sizes on disk (and the folder's largest parts)."""
+    print(f"bundle size on disk{f' ({label})' if label else ''}")
     if folder.is_dir():
         files = sum(1 for p in folder.rglob("*") if p.is_file())
-        print(f"  one folder  {folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder}: "
-              f"{mib(du(folder))}  ({files} files)")
+        print(f"  one folder  {_shown(folder)}: {mib(du(folder))}  ({files} files)")
         internal = folder / "_internal"
         if internal.is_dir():
             parts = sorted(((du(p), p.name) for p in internal.iterdir()), reverse=True)[:8]
             listed = ", ".join(f"{name} {size / 2**20:.1f}" for size, name in parts)
             print(f"    largest (MiB): {listed}")
     if onefile.is_file():
-        print(f"  one file    {onefile.relative_to(ROOT) if onefile.is_relative_to(ROOT) else onefile}: "
-              f"{mib(du(onefile))}")
+        print(f"  one file    {_shown(onefile)}: {mib(du(onefile))}")
 
 
-def start_once(cmd: list[str], xvfb, home: Path, clean: bool) -> tuple[float, float]:
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def report_size_change(before: Path, after: Path) -> None:
+    """Before and after, one line per bundle kind."""
+    print("bundle size on disk, before -> after")
+    for kind, rel in (("one folder", Path("digitpad")), ("one file", Path("onefile", "digitpad"))):
+        b, a = before / rel, after / rel
+        if b.exists() and a.exists():
+            print(f"  {kind:11s} {mib(du(b))} -> {mib(du(a))}  ({(du(a) - du(b)) / 2**20:+.1f} MiB)")
+
+
+def build(tree: Path, dist: Path, work: Path) -> None:
+    """Both bundles (one folder, one file) of the source tree `tree`, into `dist`."""
+    for onefile in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "DIGITPAD_ONEFILE"}
+        if onefile:
+            env["DIGITPAD_ONEFILE"] = "1"
+        subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+                        "--distpath", str(dist), "--workpath",
+                        str(work / ("onefile" if onefile else "onedir")), str(tree / "build.spec")],
+                       cwd=tree, env=env, check=True)
+
+
+def export_revision(rev: str, dest: Path) -> Path:
+    """The files of git revision `rev` (``git archive``), in `dest`; the working tree is untouched."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT, capture_output=True,
+                             check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[float, float]:
     """Seconds from spawn to (window found, app ready); then quit it with Ctrl+Q."""
     from gui_driver import wait_for
 
     home.mkdir(parents=True, exist_ok=True)
     state = home / "state.json"
     env = xvfb.env(DIGITPAD_HOME=str(home), DIGITPAD_DEBUG_STATE=str(state), DIGITPAD_DATA=str(MNIST))
-    if clean:
+    if clean is True:  # a frozen app: nothing of the source tree
         env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    else:
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    else:  # the source tree to run (this one, or an exported revision)
+        tree = ROOT if clean is False else clean
+        env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
     xdo_env = xvfb.env()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -114,7 +155,7 @@ def start_once(cmd: list[str], xvfb, home: Path, clean: bool) -> tuple[float, fl
     return t_window, t_ready
 
 
-def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bool]) -> None:
+def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bool | Path]) -> None:
     from gui_driver import Xvfb, missing_tools
 
     missing = [t for t in missing_tools() if t != "import"]
@@ -137,35 +178,60 @@ def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bo
         return f"{statistics.median(xs):5.2f} s  ({min(xs):.2f}..{max(xs):.2f})"
 
     print(f"start to window under Xvfb, median (min..max) of {runs} starts each")
-    print(f"  {'':24s} {'window found':>26s}   {'ready for input':>26s}")
+    print(f"  {'':32s} {'window found':>26s}   {'ready for input':>26s}")
     for name, ts in times.items():
-        print(f"  {name:24s} {fmt([t[0] for t in ts]):>26s}   {fmt([t[1] for t in ts]):>26s}")
+        print(f"  {name:32s} {fmt([t[0] for t in ts]):>26s}   {fmt([t[1] for t in ts]):>26s}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dist", default=str(ROOT / "dist"), help="PyInstaller's dist folder (dist)")
     ap.add_argument("--runs", type=int, default=5, help="measured starts of each variant (5)")
-    ap.add_argument("--build", action="store_true", help="run `pyinstaller --noconfirm build.spec` first")
+    ap.add_argument("--build", action="store_true", help="build both bundles of this tree first")
+    ap.add_argument("--before", metavar="REV", help="also build and measure git revision REV's bundles")
+    ap.add_argument("--before-dist", metavar="DIR", help="the 'before' bundles, built earlier, in DIR")
     args = ap.parse_args()
 
     dist = Path(args.dist).resolve()
-    if args.build:
-        subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-                        "--distpath", str(dist), str(ROOT / "build.spec")], cwd=ROOT, check=True)
-    folder, onefile = dist / "digitpad", dist / "onefile" / "digitpad"
-    exe = folder / "digitpad"
-    if not exe.is_file():
-        print(f"no bundle at {folder}: run `pyinstaller --noconfirm build.spec` (or pass --build)")
-        return 1
-    report_size(folder, onefile)
-    print()
-    variants = {"frozen (one folder)": [str(exe)]}
-    if onefile.is_file():
-        variants["frozen (one file)"] = [str(onefile)]
-    variants["source (python -m app)"] = [sys.executable, "-m", "app"]
-    clean = {name: name.startswith("frozen") for name in variants}
-    report_starts(variants, args.runs, clean)
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-") as tmp:
+        if args.build:
+            build(ROOT, dist, Path(tmp) / "work")
+        before_dist = Path(args.before_dist).resolve() if args.before_dist else None
+        before_tree = None
+        if args.before:
+            before_tree = export_revision(args.before, Path(tmp) / "before-src")
+            before_dist = Path(tmp) / "before-dist"
+            print(f"building {args.before} in {before_tree} ...", flush=True)
+            build(before_tree, before_dist, Path(tmp) / "before-work")
+        exe = dist / "digitpad" / "digitpad"
+        if not exe.is_file():
+            print(f"no bundle at {dist / 'digitpad'}: run `pyinstaller --noconfirm build.spec` "
+                  "(or pass --build)")
+            return 1
+        if before_dist is not None:
+            report_size(before_dist / "digitpad", before_dist / "onefile" / "digitpad",
+                        f"before: {args.before or before_dist}")
+            print()
+        report_size(dist / "digitpad", dist / "onefile" / "digitpad", "after" if before_dist else "")
+        if before_dist is not None:
+            print()
+            report_size_change(before_dist, dist)
+        print()
+        variants: dict[str, list[str]] = {}
+        clean: dict[str, bool | Path] = {}
+        for label, d in (("before", before_dist), ("after" if before_dist else "", dist)):
+            if d is None:
+                continue
+            for kind, rel in (("one folder", Path("digitpad", "digitpad")),
+                              ("one file", Path("onefile", "digitpad"))):
+                if (d / rel).is_file():
+                    name = f"frozen ({kind}){f' {label}' if label else ''}"
+                    variants[name], clean[name] = [str(d / rel)], True
+        if before_tree is not None:
+            variants["source before"], clean["source before"] = [sys.executable, "-m", "app"], before_tree
+        name = "source (python -m app)" if before_dist is None else "source after"
+        variants[name], clean[name] = [sys.executable, "-m", "app"], False
+        report_starts(variants, args.runs, clean)
     return 0
 
 
