@@ -260,6 +260,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         _error("adapting cancelled: no weights were written")
         return 130
     if result.estimate_cancelled:
+        adapt.update_adapted_meta(out, adapt.adapted_meta(model.meta, model.source, result, replay,
+                                                          n_files=len(found)))
         _error(f"estimate cancelled: the adapted weights are in {out}, without the estimate")
         return 130
     t_est = time.perf_counter()

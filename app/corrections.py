@@ -260,6 +260,7 @@ class Learner:
         elif self._switched:
             if outcome.estimate_cancelled:
                 self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)} (not checked)"
+                self.on_estimated(outcome)  # says so in their model.json
             elif outcome.improves():
                 self.status.text = f"Adapted to {n} of your correction{'s' * (n != 1)}"
                 self.on_estimated(outcome)

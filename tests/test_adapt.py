@@ -174,7 +174,7 @@ def test_cli_interrupt_during_the_estimate_keeps_the_adapted_weights(writer, tmp
     assert f"estimate cancelled: the adapted weights are in {out}, without the estimate" in stderr
     m = load_weights(out, use_cache=False)
     assert [n.deskew for n in m.networks] == [True, True] and "adapted_from" in m.meta
-    assert m.meta["adapt"]["estimate"] == "none yet" and m.meta["adapt"]["samples_accuracy_after"] is None
+    assert m.meta["adapt"]["estimate"] == "cancelled" and m.meta["adapt"]["samples_accuracy_after"] is None
     assert "test_accuracy" not in m.meta
 
 

@@ -101,6 +101,9 @@ KEPT_VERSION = 1
 """Part of every kept-activations key: bump it when what they hold changes, and old files are not read."""
 KEPT_IN_MEMORY = 4
 """Kept activations held in memory at most (one per network: a committee of two uses two)."""
+USER_CHUNK = 256
+"""Rows per chunk when the user's rows are distorted and deskewed: several chunks, so that every core
+shares the work (`model.inputs.chunks`; the same bytes whatever the number of threads)."""
 
 
 @dataclass
@@ -148,6 +151,8 @@ class AdaptResult:
     """Seconds from the start to the adapted weights (before the fair estimate's extra adaptations)."""
     estimate_cancelled: bool = False
     """Stopped after the weights were ready: they are adapted, but ``after`` was not estimated."""
+    estimated: bool = False
+    """The estimate's folds have all run (``after`` stays None when there were too few samples)."""
     kept: str = ""
     """Where the replay's kept activations came from: "memory", "disk", "built" (or "" when none)."""
     kept_seconds: float = 0.0
@@ -246,10 +251,10 @@ def training_set(X: np.ndarray, y: np.ndarray, replay: Replay | None, copies: in
     y = np.asarray(y, dtype=np.int64)
     parts_X, parts_Y = [X], [mlp.one_hot(y)]
     if copies > 0 and len(X):
-        parts_X.append(augment_batch(np.tile(X, (copies, 1)), rng, USER_DISTORTION))
+        parts_X.append(augment_batch(np.tile(X, (copies, 1)), rng, USER_DISTORTION, chunk=USER_CHUNK))
         parts_Y.append(np.tile(parts_Y[0], (copies, 1)))
     if deskewed:
-        parts_X = [deskew(part) for part in parts_X]
+        parts_X = [deskew(part, chunk=USER_CHUNK) for part in parts_X]
     if replay is not None and len(replay):
         replay_X = replay.X
         if replay_copies > 0:
@@ -494,6 +499,7 @@ def adapt_network(
     kept: np.ndarray | None = None,
     reuse: bool = True,
     cache_dir: str | os.PathLike | None = None,
+    user: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _train.TrainResult:
     """Fine-tune one network (any depth) on the user's rows + copies + replay; see the module doc.
 
@@ -504,9 +510,12 @@ def adapt_network(
     the last layer (`fit_last_layer`), on the inputs it gets from the given
     hidden layers: the user's rows go through them, the replay rows' are the
     kept activations (`kept`, else found or built by `kept_activations` with
-    `reuse` and `cache_dir`); the hidden layers are returned as given. "all"
-    fine-tunes every layer (`model.net.train.train`). Returns the trainer's
-    result (its ``cancelled`` flag set if stopped early).
+    `reuse` and `cache_dir`); the hidden layers are returned as given. `user`:
+    the user's rows and their copies with their targets, as `training_set`
+    makes them for this network (deskewed if it deskews), when made already
+    (`adapt` makes them once for a committee); else they are drawn here with
+    `seed`. "all" fine-tunes every layer (`model.net.train.train`). Returns
+    the trainer's result (its ``cancelled`` flag set if stopped early).
     """
     if layers not in ("output", "all"):
         raise ValueError(f'layers must be "output" or "all", got {layers!r}')
@@ -529,7 +538,7 @@ def adapt_network(
             return _train.TrainResult([t.copy() for t in thetas], float("nan"), 0, 0.0, True, "cancelled")
         kept = found[0][0]
     Ht, Yt = last_layer_rows(thetas, X, y, replay, copies, rng, kept=kept, keep=keep, deskewed=deskewed,
-                             replay_copies=replay_copies)
+                             replay_copies=replay_copies, user=user)
     if lam is None:
         lam = scaled_lambda(base_meta, len(Yt))
     result = fit_last_layer(Ht, Yt, last, lam=lam, iters=iters, anchored=keep, progress=progress,
@@ -541,14 +550,15 @@ def adapt_network(
 def last_layer_rows(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, replay: Replay | None,
                     copies: int, rng: np.random.Generator, *, kept: np.ndarray | None, keep: bool = True,
                     deskewed: bool = False, replay_copies: int = REPLAY_COPIES,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    user: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(H, Y): the rows the last layer of `thetas` is fine-tuned on, in `training_set`'s order, and
     their targets. The user's rows and their copies (drawn by `rng`) go through the hidden layers
     here; the replay rows' and their copies' hidden activations are looked up in `kept` (the whole
     set's, `kept_activations`), and their targets are the last layer's outputs on them (`keep`) or
-    their labels. A network without hidden layers reads the pixels themselves."""
+    their labels. A network without hidden layers reads the pixels themselves. `user`: the user's
+    rows and copies made already (`adapt_network`)."""
     frozen, last = [np.asarray(t, dtype=np.float64) for t in thetas[:-1]], thetas[-1]
-    Xu, Yu = training_set(X, y, None, copies, rng, deskewed=deskewed)
+    Xu, Yu = user if user is not None else training_set(X, y, None, copies, rng, deskewed=deskewed)
     parts_H = [mlp.forward(frozen, Xu)] if frozen else [Xu]
     parts_Y = [Yu]
     if replay is not None and len(replay):
@@ -697,6 +707,12 @@ def adapt(
 
     def run_all(Xs: np.ndarray, ys: np.ndarray, phase: str, fold_seed: int) -> list | None:
         counts = [0] * len(members)
+        user: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+        if layers == "output":  # the user's rows and copies, made once for every member
+            made = training_set(Xs, ys, None, copies, np.random.default_rng([seed * 1000 + fold_seed, 11]))
+            user[False] = made
+            if any(flags):
+                user[True] = (deskew(made[0], chunk=USER_CHUNK), made[1])
 
         def one(i: int) -> _train.TrainResult:
             return adapt_network(members[i], Xs, ys, replay=replay, base_meta=metas[i],
@@ -704,7 +720,7 @@ def adapt(
                                  progress=report(phase, counts, i), should_stop=stop, keep=keep,
                                  deskewed=flags[i], replay_rows=None, replay_copies=replay_copies,
                                  layers=layers, kept=kept[i] if kept is not None else None, reuse=reuse,
-                                 cache_dir=cache_dir)
+                                 cache_dir=cache_dir, user=user.get(bool(flags[i])))
 
         workers = min(len(members), os.cpu_count() or 1)
         if workers > 1:
@@ -745,7 +761,7 @@ def adapt(
         pred = predict(list(zip(adapted, flags, strict=True)), X[test])
         per_fold.append((int(np.sum(pred == y[test])), int(test.sum())))
     result.after = sum(r for r, _ in per_fold) / sum(t for _, t in per_fold) if per_fold else None
-    result.per_fold, result.folds = per_fold, len(per_fold)
+    result.per_fold, result.folds, result.estimated = per_fold, len(per_fold), estimate
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -804,8 +820,8 @@ def adapted_meta(base_meta: dict | None, base_source: Path | None, result: Adapt
         "samples_accuracy_after": result.after,
         "left_out_doubtful": [{"label": lab, "read_as": read} for _, lab, read in result.doubtful],
         "estimate": (f"{result.folds} folds by round, each read by a network adapted without it"
-                     if result.after is not None else "none yet" if not result.estimate_cancelled
-                     else "cancelled"),
+                     if result.after is not None else "cancelled" if result.estimate_cancelled
+                     else "too few samples to hold any out" if result.estimated else "none yet"),
     }
     if replay is not None:
         meta["replay"] = {"file": replay.path.name if replay.path else None, "sha256": replay.sha256,
