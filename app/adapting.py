@@ -47,7 +47,10 @@ CHECK_ROWS = 300
 """Replay digits kept out of the adaptation to check that nothing else was forgotten."""
 CHECK_MARGIN = 0.01
 """The adapted weights may read the check set at most this much worse (3 of 300 digits)."""
-POLL_MS = 100
+POLL_MS = 50
+APPLY_WAIT = 3.0
+"""Seconds the worker waits, after handing the weights over, for the Tk side to have switched to them
+before it starts the estimate (which would otherwise compete with saving and loading them)."""
 BACKUP_NAME = ".weights-before-adapting"
 """Beside the user's weights folder: the weights the last adaptation replaced (`apply_adapted`)."""
 
@@ -300,6 +303,7 @@ class AdaptJob:
         self.on_done, self.on_error, self.on_progress = on_done, on_error, on_progress
         self.on_weights = on_weights
         self.weights_ready = False
+        self.applied = threading.Event()
         self.mnist_dir = mnist_dir
         self.events: queue.Queue = queue.Queue()
         self.stop = threading.Event()
@@ -324,7 +328,7 @@ class AdaptJob:
         try:
             outcome = run_adapt(self.model, self.samples, should_stop=self.stop,
                                 progress=lambda p: self.events.put(("progress", p)), mnist_dir=self.mnist_dir,
-                                on_weights=lambda o: self.events.put(("weights", o)))
+                                on_weights=self._hand_over)
             self.events.put(("done", outcome))
         except DigitpadError as exc:
             self.events.put(("error", str(exc)))
@@ -332,6 +336,12 @@ class AdaptJob:
             self.events.put(("error", "not enough memory to adapt"))
         except Exception as exc:  # shown as one line, never a traceback
             self.events.put(("error", f"adapting failed: {type(exc).__name__}: {exc}"))
+
+    def _hand_over(self, outcome: AdaptOutcome) -> None:
+        """On the worker: pass the weights to the Tk thread, then let it switch to them in peace."""
+        self.events.put(("weights", outcome))
+        if self.on_weights is not None:
+            self.applied.wait(APPLY_WAIT)
 
     def _poll(self) -> None:
         self._poll_job = None
@@ -345,8 +355,11 @@ class AdaptJob:
                 last = msg[1]
             elif msg[0] == "weights":
                 self.weights_ready = True
-                if self.on_weights is not None:
-                    self.on_weights(msg[1])
+                try:
+                    if self.on_weights is not None:
+                        self.on_weights(msg[1])
+                finally:
+                    self.applied.set()  # the estimate may start
                 if self.finished:  # the callback shut the job down
                     return
             else:
@@ -366,6 +379,7 @@ class AdaptJob:
     def shutdown(self, wait: float = 3.0) -> None:
         """Stop the worker and the polling (the window is closing); nothing is handed over."""
         self.stop.set()
+        self.applied.set()
         self.finished = True
         if self._poll_job is not None:
             try:

@@ -420,3 +420,26 @@ def test_the_weights_come_first_then_the_estimate(tmp_path):
                         cache_dir=tmp_path, on_weights=lambda r: stop.set())
     assert not later.cancelled and later.estimate_cancelled and later.after is None
     assert all(np.array_equal(a, b) for a, b in zip(later.thetas, res.thetas, strict=True))  # same seed
+
+
+def test_the_last_layer_fit_is_train_on_one_layer_and_the_same_on_any_number_of_threads():
+    """`fit_last_layer` minimises `model.net.train.train`'s anchored cost on one layer: after the
+    same few L-BFGS-B iterations from the same start both reach the same cost and weights (to the
+    float32 sums' order: their rows are summed in other shares), and its own result is the same
+    bytes on one thread or two."""
+    from model.net import mlp
+    from model.net import train as _train
+    from model.net.layout import layout_from_shapes
+
+    rng = np.random.default_rng(0)
+    H = rng.random((3000, 40), dtype=np.float32)
+    W0 = rng.normal(0, 0.3, (10, 41))
+    Y = mlp.predict_proba([W0], H)
+    Y[:500] = mlp.one_hot(rng.integers(0, 10, 500))  # "the user's digits": something to learn
+    one = adapt.fit_last_layer(H, Y, W0, lam=0.5, iters=5, threads=1)
+    two = adapt.fit_last_layer(H, Y, W0, lam=0.5, iters=5, threads=2)
+    np.testing.assert_array_equal(one.thetas[0], two.thetas[0])
+    ref = _train.train(H, Y, layout_from_shapes([W0.shape]), lam=0.5, max_iter=5, init=[W0], anchor=[W0])
+    assert one.cost == pytest.approx(ref.cost, rel=1e-6) and one.iterations == ref.iterations == 5
+    assert np.abs(one.thetas[0] - W0).max() > 0.05  # it moved, and moved where train moves
+    np.testing.assert_allclose(one.thetas[0], ref.thetas[0], rtol=0, atol=1e-4)

@@ -3,10 +3,10 @@
 The recipe (issue 11), per network:
 
 - start from the current weights and fine-tune the *output layer only*
-  (`LAYERS`; ``layers="all"`` fine-tunes every layer) with the project's own
-  L-BFGS-B trainer (`model.net.train.train`, warm-started); the hidden layers
-  stay as given, so their outputs on the training rows are computed once and
-  the last layer is trained on them;
+  (`LAYERS`; ``layers="all"`` fine-tunes every layer with `model.net.train.train`)
+  with L-BFGS-B, warm-started (`fit_last_layer`: `model.net.train.train`'s cost
+  and settings on one layer); the hidden layers stay as given, so their outputs
+  on the training rows are computed once and the last layer is trained on them;
 - train on the user's digits plus `COPIES` (40) distorted copies of each
   (`model.inputs.augment.augment_batch`: affine + elastic + stroke width), mixed
   with all 4,000 rows of the shipped replay set (`model.datasets.replay`: MNIST and
@@ -41,8 +41,22 @@ table of what was tried).
 user's digits: folds by round (the k-th sample of each label is in round k,
 `model.personal.samples.training_arrays`), each fold read by a network adapted on the
 other folds. Reading the samples it trained on would say ~100% and mean
-nothing. A committee (a list of networks) is adapted member by member with
-`adapt_network` and read by averaging the members' probabilities.
+nothing. A committee (a list of networks) has its members adapted at the
+same time on their own threads (`adapt_network`, sharing the user's
+distorted rows) and is read by averaging the members' probabilities.
+
+Adapting in two seconds (issue 26). Most of what one adaptation computed
+never changes: the replay rows, their distorted copies and what the hidden
+layers make of them. The copies are drawn once for the whole replay set
+with a fixed seed (`distorted_replay`, `REPLAY_SEED`), and the hidden
+activations of the rows and copies are computed once per set of hidden
+layers and kept (`kept_activations`: in memory and in the user cache, one
+file per network, keyed by `kept_key`; adapting again changes only the
+output layer, so adapted weights find their base's). What is left per
+adaptation is the user's rows (distorted, deskewed, through the hidden
+layers) and the fine-tuning itself. The weights are handed over
+(``on_weights``) before the fair estimate's extra adaptations run, so the
+app uses them at once and the figures follow.
 
 Left out: the MNIST test figure (the caller computes it with
 `model.evaluate`, so that no test data is needed to adapt), and saving (the
@@ -409,9 +423,25 @@ class _Stopped(Exception):
     pass
 
 
+FIT_SHARES = 4
+"""`fit_last_layer` sums each loss and gradient over this many consecutive shares of the rows, on up
+to one thread per core, added in a fixed order: the same result on any number of cores."""
+
+
+def _share_sums(H: np.ndarray, Y: np.ndarray, W32: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Cross-entropy, bias gradient and weight gradient of one share of the rows, unscaled."""
+    z = H @ W32[:, 1:].T
+    z += W32[:, 0]
+    data = float(mlp.softplus(z).sum(dtype=np.float64)) - float(np.vdot(Y, z))
+    delta = mlp.sigmoid(z)
+    delta -= Y
+    return data, delta.sum(axis=0, dtype=np.float64), delta.T @ H
+
+
 def fit_last_layer(H: np.ndarray, Y: np.ndarray, init: np.ndarray, *, lam: float, iters: int,
                    anchored: bool = True, progress: Callable[[_train.Progress], None] | None = None,
-                   cancel: Callable[[], bool] | threading.Event | None = None) -> _train.TrainResult:
+                   cancel: Callable[[], bool] | threading.Event | None = None,
+                   threads: int | None = None) -> _train.TrainResult:
     """Fine-tune one sigmoid layer (`init`, (outputs, inputs + 1), bias first) on the inputs `H` it
     reads (the given hidden layers' outputs) towards the target rows `Y`, with L-BFGS-B.
 
@@ -419,35 +449,38 @@ def fit_last_layer(H: np.ndarray, Y: np.ndarray, init: np.ndarray, *, lam: float
     (cross-entropy summed over the sigmoid outputs, lambda/(2m)·Σ(W - anchor)² over the non-bias
     weights, anchor `init` when `anchored` else zero; float32 products, float64 sums; the best
     weights seen are kept, so a cancelled run is still usable), without its machinery for wide
-    first layers over pixel rows (ink blocks and eight shares on a thread pool): on these dense,
-    narrow rows that machinery took half as long again as the two products themselves. Runs on the
-    calling thread with BLAS held to one thread (`model.net.blas.training_threads`), so the result
-    does not depend on the number of cores and two layers can be fine-tuned at once on two threads.
+    first layers over pixel rows (ink blocks cut by where the ink is): on these dense, narrow rows
+    that machinery took half as long again as the two products themselves. Each evaluation is
+    summed over `FIT_SHARES` shares of the rows on up to one thread per core, with BLAS held to one
+    thread (`model.net.blas.training_threads`), so the result does not depend on the number of
+    cores, and a committee's two layers fine-tuned at once keep both cores busy until the slower
+    one ends. `threads`: at most this many (default one per core).
     """
     stop = _StopFlag(cancel)
     W0 = np.asarray(init, dtype=np.float64)
     H = np.ascontiguousarray(H, dtype=mlp.DTYPE)
     Y = np.ascontiguousarray(Y, dtype=mlp.DTYPE)
     m = len(H)
+    share = max(1, -(-m // FIT_SHARES))
+    parts = [(H[i:i + share], Y[i:i + share]) for i in range(0, m, share)]
     A = W0[:, 1:].copy() if anchored else np.zeros_like(W0[:, 1:])
     best = {"cost": np.inf, "x": W0.ravel().copy()}
     iteration = [0]
     costs: list[float] = []
     t0 = time.perf_counter()
 
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+    def fun(flat: np.ndarray, pool: ThreadPoolExecutor) -> tuple[float, np.ndarray]:
         if stop.is_set():
             raise _Stopped
         W = flat.reshape(W0.shape)
         W32 = W.astype(mlp.DTYPE)
-        z = H @ W32[:, 1:].T
-        z += W32[:, 0]
-        data = float(mlp.softplus(z).sum(dtype=np.float64)) - float(np.vdot(Y, z))
-        delta = mlp.sigmoid(z)
-        delta -= Y
-        grad = np.empty_like(W)
-        grad[:, 0] = delta.sum(axis=0, dtype=np.float64)
-        grad[:, 1:] = delta.T @ H
+        sums = list(pool.map(lambda part: _share_sums(part[0], part[1], W32), parts))
+        data = 0.0
+        grad = np.zeros_like(W)
+        for cost_k, bias_k, weights_k in sums:  # in the shares' order, whatever finished first
+            data += cost_k
+            grad[:, 0] += bias_k
+            grad[:, 1:] += weights_k
         grad /= m
         diff = W[:, 1:] - A
         cost = data / m + lam / (2.0 * m) * float(np.vdot(diff, diff))
@@ -467,9 +500,10 @@ def fit_last_layer(H: np.ndarray, Y: np.ndarray, init: np.ndarray, *, lam: float
 
     cancelled, message = False, ""
     try:
-        with training_threads():
-            res = minimize(fun, W0.ravel().copy(), jac=True, method="L-BFGS-B", callback=callback,
-                           options={"maxiter": iters, "maxfun": iters * 2 + 20})
+        with training_threads(), ThreadPoolExecutor(min(len(parts), threads or os.cpu_count() or 1),
+                                                    thread_name_prefix="adapt-fit") as pool:
+            res = minimize(fun, W0.ravel().copy(), args=(pool,), jac=True, method="L-BFGS-B",
+                           callback=callback, options={"maxiter": iters, "maxfun": iters * 2 + 20})
         message = str(res.message)
         cancelled = stop.is_set()
     except _Stopped:
@@ -574,7 +608,8 @@ def last_layer_rows(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, 
     return np.concatenate(parts_H), np.concatenate(parts_Y).astype(np.float32)
 
 
-def doubtful_labels(spec, X: np.ndarray, y: np.ndarray, sure: float = DOUBT_SURE) -> np.ndarray:
+def doubtful_labels(spec, X: np.ndarray, y: np.ndarray, sure: float = DOUBT_SURE,
+                    probs: np.ndarray | None = None) -> np.ndarray:
     """Indices of the user's digits whose label looks like a slip: the network reads another digit d
     with probability >= `sure`, *and* the nearest of the user's other digits (in pixels) is labelled
     d and is nearer than any of theirs with the given label (of which there are at least two more:
@@ -582,13 +617,13 @@ def doubtful_labels(spec, X: np.ndarray, y: np.ndarray, sure: float = DOUBT_SURE
 
     A habit (your 9s all look like 7s) is not flagged: your other 9s are the nearest. A slip (a 2
     saved as a 3) is: it reads as a 2 and sits among your 2s. Adapting on it would teach the network
-    to read your 2s as 3s.
+    to read your 2s as 3s. `probs`: the committee's probabilities on X when computed already.
     """
     X = np.asarray(X, dtype=np.float32).reshape(-1, 784)
     y = np.asarray(y, dtype=np.int64)
     if len(y) < 2:
         return np.zeros(0, dtype=np.int64)
-    probs = committee_proba(as_networks(spec), X)
+    probs = committee_proba(as_networks(spec), X) if probs is None else probs
     read = probs.argmax(axis=1)
     sq = (X * X).sum(axis=1)
     dist = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
@@ -654,13 +689,14 @@ def adapt(
     y = np.asarray(y, dtype=np.int64)
     replay = replay.take(replay_rows) if replay is not None else None  # once, for every run below
     doubtful: list[tuple[int, int, int]] = []
+    probs = committee_proba(as_networks(thetas), X) if len(y) else np.zeros((0, 10))  # read once
     if check_labels and len(y) >= 2:
-        slips = doubtful_labels(thetas, X, y)
+        slips = doubtful_labels(thetas, X, y, probs=probs)
         if len(slips):
-            read = predict(thetas, X[slips])
+            read = probs[slips].argmax(axis=1)
             doubtful = [(int(i), int(y[i]), int(r)) for i, r in zip(slips, read, strict=True)]
             kept_rows = np.setdiff1d(np.arange(len(y)), slips)
-            X, y = X[kept_rows], y[kept_rows]
+            X, y, probs = X[kept_rows], y[kept_rows], probs[kept_rows]
             if groups is not None:
                 groups = np.asarray(groups)[kept_rows]
     committee = is_committee(thetas)
@@ -678,7 +714,7 @@ def adapt(
     done = [0]
     lock = threading.Lock()
     stop = _StopFlag(should_stop)
-    before = float(np.mean(predict(thetas, X) == y)) if n else None
+    before = float(np.mean(probs.argmax(axis=1) == y)) if n else None
 
     def cancelled_result() -> AdaptResult:
         return AdaptResult(members if committee else members[0], before, None, time.perf_counter() - t0, n,
