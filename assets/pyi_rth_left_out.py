@@ -18,11 +18,12 @@ window) are the proof that nothing the app runs needs them.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
+# Only what Python has already imported when a run-time hook runs (importlib.abc would pull
+# in typing and more, before the app starts).
 import os
 import sys
 import types
+from importlib.machinery import ModuleSpec
 
 
 class LeftOutError(RuntimeError):
@@ -59,15 +60,16 @@ class _LeftOutModule(types.ModuleType):
         return _Placeholder(f"{self.__name__}.{attr}")
 
 
-class _LeftOutFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds the left-out module names (and only those) before any other finder."""
+class _LeftOutFinder:
+    """Finds the left-out module names (and only those) before any other finder, and loads them
+    (a meta path finder and loader, as importlib.abc describes them)."""
 
     def __init__(self, names: dict[str, list[str]]) -> None:
         self.names = names
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname in self.names:
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=False)
+            return ModuleSpec(fullname, self, is_package=False)
         return None
 
     def create_module(self, spec):

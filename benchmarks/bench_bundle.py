@@ -16,7 +16,10 @@ Prints (no assertions):
    ready (mapped and idle, through ``DIGITPAD_DEBUG_STATE``). Median (and
    min..max) of ``--runs`` starts each, after one unmeasured warm-up start
    each. The window is looked for every 20 ms: ``xdotool search --sync``
-   does the same search but only every 0.5 s, too coarse for this.
+   does the same search but only every 0.5 s, too coarse for this;
+3. the same variants on the command line:
+   ``--version`` (the interpreter and the CLI) and ``predict`` on one PNG
+   digit (that plus NumPy, SciPy and Pillow: the recogniser's start-up).
 
 Run from the repository root, after ``pyinstaller --noconfirm build.spec``
 and ``DIGITPAD_ONEFILE=1 pyinstaller --noconfirm build.spec`` (or with
@@ -155,6 +158,38 @@ def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[fl
     return t_window, t_ready
 
 
+def report_commands(variants: dict[str, list[str]], runs: int, clean: dict[str, bool | Path]) -> None:
+    """Seconds to run `--version` and `predict` on one MNIST digit (PNG): start-up without and
+    with the recogniser (NumPy, SciPy, Pillow), taking turns like the window starts."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        digit = Path(tmp) / "digit.png"
+        pixels = bytes(min(255, max(0, 255 - 40 * abs(x - 14))) if 6 < y < 22 else 0
+                       for y in range(28) for x in range(28))  # a vertical bar: reads as a 1
+        Image.frombytes("L", (28, 28), pixels).save(digit)
+        times: dict[str, dict[str, list[float]]] = {name: {"--version": [], "predict": []}
+                                                    for name in variants}
+        for i in range(runs + 1):
+            for name, cmd in variants.items():
+                env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+                env["DIGITPAD_HOME"] = str(Path(tmp) / "home")
+                if clean[name] is not True:
+                    env["PYTHONPATH"] = str(ROOT if clean[name] is False else clean[name])
+                for what, args in (("--version", ["--version"]), ("predict", ["predict", str(digit)])):
+                    t0 = time.monotonic()
+                    subprocess.run([*cmd, *args], env=env, cwd=tmp, capture_output=True, check=True,
+                                   timeout=300)
+                    if i:
+                        times[name][what].append(time.monotonic() - t0)
+    print(f"command line, median (min..max) of {runs} runs each")
+    print(f"  {'':32s} {'--version':>26s}   {'predict one PNG':>26s}")
+    for name, ts in times.items():
+        v, p = ts["--version"], ts["predict"]
+        print(f"  {name:32s} {statistics.median(v):5.2f} s  ({min(v):.2f}..{max(v):.2f})        "
+              f"{statistics.median(p):5.2f} s  ({min(p):.2f}..{max(p):.2f})")
+
+
 def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bool | Path]) -> None:
     from gui_driver import Xvfb, missing_tools
 
@@ -232,6 +267,8 @@ def main() -> int:
         name = "source (python -m app)" if before_dist is None else "source after"
         variants[name], clean[name] = [sys.executable, "-m", "app"], False
         report_starts(variants, args.runs, clean)
+        print()
+        report_commands(variants, args.runs, clean)
     return 0
 
 
