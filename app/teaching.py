@@ -145,11 +145,11 @@ class TeachingMixin:
         """Save adapted weights in the user's weights folder (the ones they replace kept aside) and
         switch to them; remember what to go back to."""
         from app.adapting import apply_adapted
-        from model.net.weights import load_weights
+        from model.personal.adapt import adapted_model
 
         previous = (self.state.model, self.state.weights_kind)
         folder = apply_adapted(outcome)
-        self.set_model(load_weights(folder), "retrained")
+        self.set_model(adapted_model(folder, outcome.result), "retrained")  # as loaded, without parsing
         self._applied = {"run": outcome.result.run, "model": self.state.model, "previous": previous}
 
     def _in_use(self, outcome) -> bool:

@@ -75,7 +75,7 @@ def main() -> None:
                    help="the issue's prototype recipe: decay towards zero and replay labels (keep=False)")
     p.add_argument("--app", action="store_true",
                    help="then adapt as the dialogs do (the last K): samples stored as ink, run_adapt, the "
-                        "weights saved and loaded, timed to 'in use' and to the complete figures")
+                        "weights saved and switched to, timed to 'in use' and to the complete figures")
     args = p.parse_args()
 
     recipe = {"replay_rows": args.replay_rows, "replay_copies": args.replay_copies, "layers": args.layers}
@@ -161,7 +161,7 @@ def main() -> None:
 def app_path(model, samples: list, writers: list[int], k: int, data: str | None) -> None:
     """Adapt as Teach / Adapt / Learn from corrections do: the first `k` of each digit stored as
     ink samples, `app.adapting.run_adapt` (the check set held out of the replay), and when it hands
-    the weights over, `apply_adapted` + `load_weights` + a `Recogniser` (what switching does).
+    the weights over, `apply_adapted` + `adapted_model` + a `Recogniser` (what switching does).
     Prints the time from the start to the weights in use, the CPU time to then, and the time to the
     complete figures (fair estimate and MNIST test)."""
     import tempfile
@@ -182,7 +182,7 @@ def app_path(model, samples: list, writers: list[int], k: int, data: str | None)
             box: dict = {"t0": time.perf_counter(), "c0": time.process_time()}
 
             def on_weights(o, w=w, box=box) -> None:
-                Recogniser(load_weights(apply_adapted(o, Path(tmp) / f"weights{w}")))
+                Recogniser(adapt.adapted_model(apply_adapted(o, Path(tmp) / f"weights{w}"), o.result))
                 box.update(secs=time.perf_counter() - box["t0"], cpu=time.process_time() - box["c0"])
 
             run_adapt(model, found, on_weights=on_weights, mnist_dir=data)

@@ -443,3 +443,36 @@ def test_the_last_layer_fit_is_train_on_one_layer_and_the_same_on_any_number_of_
     assert one.cost == pytest.approx(ref.cost, rel=1e-6) and one.iterations == ref.iterations == 5
     assert np.abs(one.thetas[0] - W0).max() > 0.05  # it moved, and moved where train moves
     np.testing.assert_allclose(one.thetas[0], ref.thetas[0], rtol=0, atol=1e-4)
+
+
+def test_saved_adapted_weights_copy_the_hidden_layers_and_load_as_the_app_holds_them(shipped, tmp_path):
+    """`save_adapted` copies the hidden layers' Theta files that adapting left unchanged (byte for
+    byte) and writes the tuned layer; `adapted_model` (what the app switches to without parsing the
+    text again) equals what `load_weights` reads back: the same model.json files, layouts, hidden
+    layers, and the tuned layer in float32, which the app computes in."""
+    from model.net.weights import load_weights
+
+    replay = _small_replay()
+    X, y = replay.X[:20], replay.y[:20]
+    res = adapt.adapt(shipped, X, y, replay=replay, iters=2, copies=1, estimate=False, cache_dir=tmp_path)
+    meta = adapt.adapted_meta(shipped.meta, shipped.source, res, replay)
+    folder = adapt.save_adapted(tmp_path / "adapted", shipped, res, meta)
+    for member in ("member1", "member2"):
+        assert (folder / member / "Theta1.txt").read_bytes() == (WEIGHTS / member / "Theta1.txt").read_bytes()
+        assert (folder / member / "Theta2.txt").read_bytes() != (WEIGHTS / member / "Theta2.txt").read_bytes()
+    held, loaded = adapt.adapted_model(folder, res), load_weights(folder, use_cache=False)
+    assert held.meta == loaded.meta and held.source == loaded.source == folder
+    for a, b in zip(held.networks, loaded.networks, strict=True):
+        assert a.meta == b.meta and a.source == b.source and str(a.layout) == str(b.layout)
+        np.testing.assert_array_equal(a.thetas[0], b.thetas[0])
+        np.testing.assert_array_equal(a.thetas[1].astype(np.float32), b.thetas[1].astype(np.float32))
+    # a base file that no longer holds what was read from it is not copied: the layer is written
+    other = tmp_path / "base"
+    import shutil
+
+    shutil.copytree(WEIGHTS, other)
+    base = load_weights(other, use_cache=False)
+    (other / "member1" / "Theta1.txt").write_text("1 2 3\n")
+    again = adapt.save_adapted(tmp_path / "again", base, res, meta)
+    written = (again / "member1" / "Theta1.txt").read_bytes()
+    assert written == (WEIGHTS / "member1" / "Theta1.txt").read_bytes()  # the same numbers, formatted

@@ -577,7 +577,9 @@ def adapt_network(
         lam = scaled_lambda(base_meta, len(Yt))
     result = fit_last_layer(Ht, Yt, last, lam=lam, iters=iters, anchored=keep, progress=progress,
                             cancel=should_stop)
-    result.thetas = [t.copy() for t in frozen] + result.thetas
+    # float32 values, as the app computes with them and as the saved text holds them exactly
+    tuned = result.thetas[0] if result.cancelled else result.thetas[0].astype(mlp.DTYPE).astype(np.float64)
+    result.thetas = [t.copy() for t in frozen] + [tuned]
     return result
 
 
@@ -866,21 +868,101 @@ def adapted_meta(base_meta: dict | None, base_source: Path | None, result: Adapt
     return meta
 
 
+def _same_text(path: Path, theta: np.ndarray) -> bytes | None:
+    """The bytes of the Theta file `path` if it holds `theta` as it was read from it (as many lines as
+    rows, and its first and last lines give the first and last rows exactly); else None."""
+    try:
+        data = path.read_bytes()
+        lines = data.rstrip(b"\n").split(b"\n")
+        if len(lines) != theta.shape[0]:
+            return None
+        first, last = (np.array(line.split(), dtype=np.float64) for line in (lines[0], lines[-1]))
+    except (OSError, ValueError):
+        return None
+    if np.array_equal(first, theta[0]) and np.array_equal(last, theta[-1]):
+        return data
+    return None
+
+
+def _write_adapted_network(folder: Path, thetas: Sequence[np.ndarray], meta: dict, source: Path | None,
+                           frozen: int) -> None:
+    """`model.net.weights.save_weights`'s files for one network, except that its first `frozen` layers,
+    unchanged by adapting, are copied from the files they were read from (`source`) when those still
+    hold them: formatting a 784-800 layer's 628,000 numbers as text took a quarter of a second."""
+    import json
+
+    from model.net.weights import META_FILE, PREPROCESSING_VERSION
+
+    meta = dict(meta)
+    meta["layer_sizes"] = list(layout_from_shapes([np.shape(t) for t in thetas]).sizes)
+    meta.setdefault("preprocessing_version", PREPROCESSING_VERSION)
+    folder.mkdir(exist_ok=True)
+    for i, t in enumerate(thetas, start=1):
+        same = _same_text(source / f"Theta{i}.txt", t) if source is not None and i <= frozen else None
+        if same is not None:
+            (folder / f"Theta{i}.txt").write_bytes(same)
+        else:  # 9 significant digits round-trip every float32 exactly (model.net.weights)
+            np.savetxt(folder / f"Theta{i}.txt", np.asarray(t, dtype=np.float64), fmt="%.9g")
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
 def save_adapted(folder: str | Path, base, result: AdaptResult, meta: dict) -> Path:
     """Write adapted weights atomically: one network, or a committee shaped like `base` (a `Model`),
-    each member keeping its folder name and whether it deskews."""
-    from model.net.weights import save_committee, save_weights
+    each member keeping its folder name and whether it deskews. The same files as
+    `model.net.weights.save_committee` / `save_weights` write, the hidden layers that adapting left
+    as they were copied from the base's files."""
+    import json
 
+    from model.net.weights import META_FILE, _replace_folder, committee_members
+
+    frozen = max(len(t) for t, _ in result.networks) - 1 if result.layers == "output" else 0
+    folder = Path(folder)
     if getattr(base, "members", None):
         members = []
         for i, (member, (thetas, deskewed)) in enumerate(zip(base.members, result.networks, strict=True)):
             name = member.source.name if member.source else f"member{i + 1}"
             keep = {k: member.meta[k] for k in ("lambda", "training_images", "pen_copies")
                     if k in member.meta}
-            members.append((name, thetas, {**keep, "deskew": deskewed, "adapted": True}))
-        return save_committee(folder, members, meta)
+            members.append((name, thetas, {**keep, "deskew": deskewed, "adapted": True}, member.source))
+        top = {**meta, "committee": [name for name, _, _, _ in members]}
+        top.pop("layer_sizes", None)
+        committee_members(top, folder / META_FILE)  # the names must be plain folder names
+
+        def write(tmp: Path) -> None:
+            for name, thetas, member_meta, source in members:
+                _write_adapted_network(tmp / name, thetas, member_meta, source, frozen)
+            (tmp / META_FILE).write_text(json.dumps(top, indent=2) + "\n", encoding="utf-8")
+
+        return _replace_folder(folder, write)
     thetas, deskewed = result.networks[0]
-    return save_weights(folder, thetas, {**meta, "deskew": True} if deskewed else meta)
+    one = {**meta, "deskew": True} if deskewed else meta
+    source = getattr(base, "source", None)
+    return _replace_folder(folder, lambda tmp: _write_adapted_network(tmp, thetas, one, source, frozen))
+
+
+def adapted_model(folder: str | Path, result: AdaptResult):
+    """The `Model` that `model.net.weights.load_weights` makes of adapted weights just saved in
+    `folder` by `save_adapted`, without parsing their Theta files again: their model.json files are
+    read, the weights are `result`'s (whose tuned layer holds float32 values, which the text files
+    hold exactly, so every product the app computes in float32 is the same)."""
+    from model.errors import WeightsError
+    from model.fileio import read_json
+    from model.net.weights import META_FILE, Model, committee_members
+
+    folder = Path(folder)
+
+    def network(where: Path, thetas: Sequence[np.ndarray]) -> Model:
+        thetas = [np.asarray(t, dtype=np.float64) for t in thetas]
+        return Model(thetas=thetas, layout=layout_from_shapes([t.shape for t in thetas]),
+                     meta=read_json(where / META_FILE, WeightsError), source=where)
+
+    top = read_json(folder / META_FILE, WeightsError)
+    names = committee_members(top, folder / META_FILE)
+    if not names:
+        return network(folder, result.networks[0][0])
+    members = [network(folder / name, thetas)
+               for name, (thetas, _) in zip(names, result.networks, strict=True)]
+    return Model(thetas=members[0].thetas, layout=members[0].layout, meta=top, source=folder, members=members)
 
 
 def update_adapted_meta(folder: str | os.PathLike, meta: dict) -> Path:
