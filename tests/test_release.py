@@ -18,6 +18,7 @@ import configparser
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -124,6 +125,10 @@ def test_archive_holds_the_bundle_desktop_entry_icon_and_readme(unpacked):
     assert d["Type"] == "Application" and d["Name"] == "Digitpad" and d["Terminal"] == "false"
     assert d["Exec"].split()[0] == "digitpad" and d["Icon"] == "digitpad"
     assert d["StartupWMClass"] == "Digitpad"  # Tk's class name (tk.Tk(className="Digitpad"))
+    if shutil.which("desktop-file-validate"):  # freedesktop's own checker (desktop-file-utils)
+        checked = subprocess.run(["desktop-file-validate", str(top / "digitpad.desktop")],
+                                 capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
 
     from PIL import Image
 
