@@ -340,7 +340,9 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, held_o
     home.mkdir()
     (home / "samples").write_text("a file where the samples folder should be")
     p = _misread(held_out, recogniser, 1)[0]
-    app = App(xvfb, home, extra_env=APP_ENV)
+    # An empty user cache: the first Adapt builds the replay's kept activations (seconds), so the
+    # Escape below lands before the weights are ready, on any machine.
+    app = App(xvfb, home, extra_env={**APP_ENV, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     try:
         app.wait_ready()
         st = app.draw_and_wait(p.strokes)
@@ -363,6 +365,7 @@ def test_bad_samples_folder_cancel_adapt_and_learn_toggle(xvfb, tmp_path, held_o
         app.key("Escape", wid=dialog)
         st = app.wait_state(lambda s: s["adapt"]["phase"] == "done", timeout=300, what="the cancel")
         assert st["adapt"]["outcome"]["cancelled"] and "Cancelled" in st["adapt"]["text"]
+        assert st["adapt"]["in_use_seconds"] is None and st["adapt"]["accepted"] is None
         assert st["weights_kind"] == "shipped" and not (home / "weights").exists()
         app.key("Escape", wid=dialog)
         app.wait_state(lambda s: "adapt" not in s, what="the dialog to close")
