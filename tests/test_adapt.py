@@ -33,6 +33,13 @@ MNIST_FLOOR = 0.988
 bench_adapt, where the full-layer recipe gave 98.52%)."""
 
 
+@pytest.fixture(autouse=True)
+def _own_kept_dir(tmp_path, monkeypatch):
+    """Kept activations made in this process go to the test's folder, not the user cache (the CLI
+    runs, subprocesses, use the user cache as `digitpad adapt` does)."""
+    monkeypatch.setattr(adapt, "kept_dir", lambda: tmp_path / "kept")
+
+
 def first_k(samples, k):
     seen: dict[int, int] = {}
     taught, rest = [], []

@@ -89,7 +89,8 @@ def test_check_rows_are_kept_out_of_the_replay():
     assert np.array_equal(train.take(100).rows, train.rows[spread])
 
 
-def test_the_weights_come_first_are_applied_and_going_back_restores_the_folder(tmp_path, pen_samples):
+def test_the_weights_come_first_are_applied_and_going_back_restores_the_folder(tmp_path, pen_samples,
+                                                                              monkeypatch):
     """`run_adapt` hands over the adapted weights (check set measured, no estimate yet) before the
     complete outcome; `apply_adapted` saves them over the user's weights keeping the old folder
     aside, `go_back` puts it back byte for byte (or removes the adapted folder if there was none),
@@ -101,7 +102,9 @@ def test_the_weights_come_first_are_applied_and_going_back_restores_the_folder(t
     from model.net.layout import Layout
     from model.net.mlp import init_thetas
     from model.net.weights import load_weights, save_committee
+    from model.personal import adapt
 
+    monkeypatch.setattr(adapt, "kept_dir", lambda: tmp_path / "kept")  # not the user cache
     rng = np.random.default_rng(2)
     base = load_weights(save_committee(tmp_path / "base", [
         ("a", init_thetas(Layout.with_hidden([12]), rng), {"deskew": True}),
