@@ -198,7 +198,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from app import paths
     from model.datasets.mnist import load_mnist
     from model.datasets.replay import load_replay, replay_path
-    from model.errors import DataError
+    from model.errors import DataError, WeightsError
     from model.net.weights import load_weights
     from model.personal import adapt, samples
 
@@ -231,8 +231,11 @@ def cmd_adapt(args: argparse.Namespace) -> int:
                   end="", file=sys.stderr, flush=True)
 
     def on_weights(res) -> None:
-        adapt.save_adapted(out, model, res, adapt.adapted_meta(model.meta, model.source, res, replay,
-                                                                n_files=len(found)))
+        try:
+            adapt.save_adapted(out, model, res, adapt.adapted_meta(model.meta, model.source, res, replay,
+                                                                    n_files=len(found)))
+        except OSError as exc:
+            raise WeightsError(f"{out}: cannot write the adapted weights ({exc.strerror or exc})") from None
         ready["seconds"] = time.perf_counter() - t_start
         if tty:
             print(file=sys.stderr)

@@ -483,3 +483,16 @@ def test_saved_adapted_weights_copy_the_hidden_layers_and_load_as_the_app_holds_
     again = adapt.save_adapted(tmp_path / "again", base, res, meta)
     written = (again / "member1" / "Theta1.txt").read_bytes()
     assert written == (WEIGHTS / "member1" / "Theta1.txt").read_bytes()  # the same numbers, formatted
+
+
+def test_cli_unwritable_out_is_one_line(writer, tmp_path):
+    """An --out that cannot be made (its parent is a file): one line naming it, exit status 2."""
+    folder, _ = writer
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = run_cli("adapt", "--out", str(blocker / "weights"), str(folder), env=_env(tmp_path / "home"),
+                timeout=600)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        f"digitpad: error: {blocker / 'weights'}: cannot write the adapted weights")
+    assert "weights ready" not in r.stdout
