@@ -250,7 +250,8 @@ class AdaptPanel(ttk.Frame):
             self.bar.configure(value=self.bar.cget("maximum"))
         self.label.configure(text=self.text(), foreground="#b00020" if self.phase == "failed" else "")
         self.b_adapt.configure(state="normal" if self.can_start() else "disabled")
-        self.b_cancel.configure(state="normal" if self.phase in ("running", "estimating") else "disabled")
+        self.b_cancel.configure(state="normal" if self.phase in ("running", "estimating") else "disabled",
+                                text="Stop estimate" if self.phase == "estimating" else "Cancel")
         o = self.outcome
         offer = o is not None and not o.cancelled and self.phase in ("estimating", "done", "failed")
         shown = ((self.b_use, offer and self.accepted != "used"), (self.b_back, self.accepted == "used"))
