@@ -496,3 +496,26 @@ def test_cli_unwritable_out_is_one_line(writer, tmp_path):
     assert r.stderr.strip().splitlines()[-1].startswith(
         f"digitpad: error: {blocker / 'weights'}: cannot write the adapted weights")
     assert "weights ready" not in r.stdout
+
+
+def test_kept_activation_files_are_pruned_to_the_most_recently_used(tmp_path):
+    """Writing a new kept-activations file leaves at most `KEPT_ON_DISK` in the folder: the most
+    recently written or read ones (those of weights replaced since go first)."""
+    import os
+
+    from model.net.layout import Layout
+    from model.net.mlp import init_thetas
+
+    replay = _small_replay()
+    for i in range(5):
+        old = tmp_path / f"{i:064x}.npy"
+        np.save(old, np.zeros((2, 2), np.float32))
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    nets = [(init_thetas(Layout.with_hidden([h]), np.random.default_rng(h))[:-1], False) for h in (6, 7)]
+    adapt._kept_memo.clear()
+    (a, b), source = adapt.kept_activations(nets, replay, 1, cache_dir=tmp_path)
+    assert source == "built" and a.shape == (400, 6) and b.shape == (400, 7)
+    left = sorted(p.name for p in tmp_path.glob("*.npy"))
+    new = sorted(f"{adapt.kept_key(f, d, replay, 1)}.npy" for f, d in nets)
+    assert len(left) == adapt.KEPT_ON_DISK == 4
+    assert set(left) == set(new) | {f"{3:064x}.npy", f"{4:064x}.npy"}  # the two newest old ones stay

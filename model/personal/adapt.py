@@ -113,8 +113,11 @@ row j is the same for every adaptation, member and fold), so that they, and the 
 they give, can be kept (`kept_activations`)."""
 KEPT_VERSION = 1
 """Part of every kept-activations key: bump it when what they hold changes, and old files are not read."""
-KEPT_IN_MEMORY = 4
+KEPT_IN_MEMORY = 2
 """Kept activations held in memory at most (one per network: a committee of two uses two)."""
+KEPT_ON_DISK = 4
+"""Kept-activation files left in `kept_dir` at most, the most recently used (the shipped committee's
+two take 42 MB); older ones, of weights replaced since, are deleted when a new one is written."""
 USER_CHUNK = 256
 """Rows per chunk when the user's rows are distorted and deskewed: several chunks, so that every core
 shares the work (`model.inputs.chunks`; the same bytes whatever the number of threads)."""
@@ -336,6 +339,10 @@ def _read_kept(folder: Path, key: str, shape: tuple[int, int]) -> np.ndarray | N
         return None
     if H.dtype != mlp.DTYPE or H.shape != shape or not np.all(np.isfinite(H)):
         return None
+    try:
+        os.utime(path)  # used now: the last to be pruned
+    except OSError:
+        pass
     return H
 
 
@@ -347,6 +354,9 @@ def _write_kept(folder: Path, key: str, H: np.ndarray) -> None:
     np.save(buffer, H, allow_pickle=False)
     try:
         atomic_write_bytes(folder / f"{key}.npy", buffer.getvalue())
+        files = sorted(folder.glob("*.npy"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in files[KEPT_ON_DISK:]:
+            old.unlink()
     except OSError:
         pass
 
