@@ -15,7 +15,8 @@ Environment variables (for tests and benchmarks; none is needed to use the app):
 ``DIGITPAD_DEBUG_STATE``
     A file path: the window writes a small JSON snapshot of its state there
     (the pad's position on screen, the recognised text, the training
-    progress, ``"ready": true`` once the window is first mapped and idle)
+    progress, ``"shown": true`` once the window is first mapped and idle,
+    ``"ready": true`` once it is shown and the start-up network is loaded)
     each time it refreshes, so that GUI tests can wait for conditions
     instead of sleeping.
 """
@@ -24,12 +25,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import sys
 import threading
 import time
 import tkinter as tk
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import filedialog, font, messagebox, ttk
 from typing import TYPE_CHECKING
@@ -38,7 +41,7 @@ from app import help as app_help
 from app import paths
 from app.files import FilesMixin
 from app.pad import Pad, photo_from_gray, photo_from_pil
-from app.state import EMPTY_MESSAGE, AppState, Box, TrainingState, load_initial_model
+from app.state import EMPTY_MESSAGE, LOADING_MESSAGE, AppState, Box, TrainingState, load_initial_model
 from app.teaching import TeachingMixin
 from app.texts import percent
 from model.errors import DigitpadError, NothingToRecognise
@@ -47,6 +50,7 @@ from model.net.weights import Model, load_weights
 if TYPE_CHECKING:
     from app.inside import InsideWindow
     from app.retrain import RetrainDialog
+    from model.recognise import Recogniser
 
 TITLE = "Digitpad"
 LIVE_INTERVAL_MS = 80
@@ -75,6 +79,7 @@ class MainWindow(TeachingMixin, FilesMixin):
         self._preview_key: object = None
         self._debug_path = os.environ.get("DIGITPAD_DEBUG_STATE") or None
         self._debug_job: str | None = None
+        self._start_loading: Callable[[], None] | None = None
         self._init_teaching()
         root.title(TITLE)
         root.report_callback_exception = self.report_exception
@@ -229,14 +234,17 @@ class MainWindow(TeachingMixin, FilesMixin):
         self.pad.bind("<Button-3>", self._pad_menu)
 
     # -- model ----------------------------------------------------------------
-    def set_model(self, model: Model | None, kind: str) -> None:
-        """Use `model` from now on (None: recognition off) and re-read the pad."""
+    def set_model(self, model: Model | None, kind: str, recogniser: Recogniser | None = None) -> None:
+        """Use `model` from now on (None: recognition off) and re-read the pad; `recogniser`, if
+        given, is `model`'s, built already (by the start-up loader)."""
         from model.recognise import Recogniser
 
         if kind == "retrained" and model is not None and "adapted_from" in model.meta:
             kind = "adapted"
         self.state.model = model
-        self.state.recogniser = Recogniser(model) if model is not None else None
+        if recogniser is None and model is not None:
+            recogniser = Recogniser(model)
+        self.state.recogniser = recogniser if model is not None else None
         self.state.weights_kind = kind
         self.recognise()
 
@@ -349,7 +357,7 @@ class MainWindow(TeachingMixin, FilesMixin):
         s = self.state
         s.reading = None
         if s.recogniser is None:
-            s.message = "No weights loaded"
+            s.message = LOADING_MESSAGE if s.loading else "No weights loaded"
         elif s.picture is not None:
             from model.inputs import images
 
@@ -660,7 +668,7 @@ class MainWindow(TeachingMixin, FilesMixin):
             parts.append(f"Network {s.model.describe()} ({s.weights_kind} weights, test accuracy "
                          f"{percent(s.model.meta.get('test_accuracy'))})")
         else:
-            parts.append("No weights loaded")
+            parts.append(LOADING_MESSAGE if s.loading else "No weights loaded")
         if busy:
             parts.append(f"Training: iteration {s.training.iteration}/{s.training.max_iter}")
         elif s.training.status:
@@ -678,12 +686,64 @@ class MainWindow(TeachingMixin, FilesMixin):
 
     # -- test hook ------------------------------------------------------------
     def mark_ready(self) -> None:
-        """Called once the window is mapped and idle: from now on the app takes input."""
+        """Called once the window is mapped and idle: from now on the app takes input (strokes
+        drawn before the start-up network is there are kept and read when it comes)."""
         if not self.pad.winfo_viewable():
             self.root.after(20, self.mark_ready)
             return
-        self.state.ready = True
+        self.state.shown = True
+        self.state.ready = not self.state.loading
         self.refresh()
+        if self._start_loading is not None:
+            self._start_loading()
+
+    def load_network(self) -> None:
+        """Read the start-up weights and build their recogniser in a worker thread.
+
+        Building the recogniser imports the segmentation and image code, and SciPy with
+        them (about half a second), so the window shows first and says "Loading the
+        network…" meanwhile; the worker hands model and recogniser over through a queue
+        that the Tk thread polls, and the pad is read as soon as they are in place.
+        """
+        self.state.loading = True
+        self.state.message = LOADING_MESSAGE
+        results: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                model, kind, warning = load_initial_model()
+                recogniser = None
+                if model is not None:
+                    from model.recognise import Recogniser
+
+                    recogniser = Recogniser(model)
+                results.put((model, kind, warning, recogniser, None))
+            except BaseException as exc:  # handed to the Tk thread, which reports it
+                results.put((None, "none", "", None, exc))
+
+        def start() -> None:
+            self._start_loading = None
+            threading.Thread(target=work, name="digitpad-load-network", daemon=True).start()
+            self.root.after(10, self._network_loaded, results)
+
+        self._start_loading = start  # once the window shows (mark_ready), not to slow it down
+
+    def _network_loaded(self, results: queue.Queue) -> None:
+        try:
+            model, kind, warning, recogniser, error = results.get_nowait()
+        except queue.Empty:
+            self.root.after(10, self._network_loaded, results)
+            return
+        s = self.state
+        s.loading = False
+        s.ready = s.shown
+        if s.message == LOADING_MESSAGE:
+            s.message = EMPTY_MESSAGE
+        if warning:
+            self.root.after_idle(lambda: messagebox.showwarning("Weights problem", warning, parent=self.root))
+        self.set_model(model, kind, recogniser)
+        if error is not None:
+            raise error
 
     def debug_state(self) -> dict:
         """A JSON-able snapshot of the state (what tests wait on)."""
@@ -692,6 +752,8 @@ class MainWindow(TeachingMixin, FilesMixin):
         pad = self.pad
         info = {
             "ready": s.ready,
+            "shown": s.shown,
+            "loading": s.loading,
             "pid": os.getpid(),
             "pad": {"x": pad.winfo_rootx(), "y": pad.winfo_rooty(),
                     "width": pad.winfo_width(), "height": pad.winfo_height()},
@@ -727,7 +789,7 @@ class MainWindow(TeachingMixin, FilesMixin):
         """Write the snapshot once the current Tk callback has finished (at idle), so that a
         callback that refreshes twice on its way (a dialog's redraw, then the sample count)
         never leaves a half-updated snapshot for a test to read."""
-        if self._debug_path and self.state.ready and self._debug_job is None:
+        if self._debug_path and self.state.shown and self._debug_job is None:
             self._debug_job = self.root.after_idle(self._flush_debug_state)
 
     def _flush_debug_state(self) -> None:
@@ -752,10 +814,7 @@ def run_app(open_path: str | os.PathLike | None = None) -> int:
         print(f"digitpad: error: cannot open a window ({exc})", file=sys.stderr)
         return 1
     window = MainWindow(root)
-    model, kind, warning = load_initial_model()
-    window.set_model(model, kind)
-    if warning:
-        root.after_idle(lambda: messagebox.showwarning("Weights problem", warning, parent=root))
+    window.load_network()
     if open_path:
         root.after_idle(lambda: window.open_path(Path(open_path)))
     root.after_idle(window.mark_ready)

@@ -27,6 +27,8 @@ Box = tuple[float, float, float, float]
 HISTORY_SIZE = 8
 """How many recent results the window lists."""
 EMPTY_MESSAGE = "Draw a digit"
+LOADING_MESSAGE = "Loading the network…"
+"""Shown while the start-up weights are read and their recogniser built (a worker thread's job)."""
 
 
 @dataclass
@@ -70,7 +72,9 @@ class AppState:
     history: deque = field(default_factory=lambda: deque(maxlen=HISTORY_SIZE))
     training: TrainingState = field(default_factory=TrainingState)
     note: str = ""  # a passing remark in the status bar ("Copied 42")
-    ready: bool = False
+    loading: bool = False  # the start-up network is still being loaded (strokes are kept meanwhile)
+    shown: bool = False  # the window is mapped and idle: it takes input
+    ready: bool = False  # shown, and the start-up network is loaded (or known to be missing)
 
     def all_strokes(self) -> list[list[Point]]:
         """Finished strokes plus the one being drawn."""
