@@ -4,8 +4,8 @@ A pen held down (one stroke of 200,000 points), 5,000 short strokes, 20 strokes 
 a 2,000-digit row of ink each go through `digitpad predict` between two good ink files: each is answered
 or refused with one line naming the file, and the good files are still answered. Each run has a time
 limit that fails on a hang (no time is asserted) and a bound on memory: the command's peak resident
-size (`os.wait4`), or in-process the peak that `tracemalloc` sees. The pad's live re-reading is checked
-at the model level: 30 seconds of scribbling, re-read as the pad does.
+size (``VmHWM``, reported by the process itself), or in-process the peak that `tracemalloc` sees.
+The pad's live re-reading is checked at the model level: 30 seconds of scribbling, re-read as the pad does.
 """
 
 from __future__ import annotations
@@ -92,27 +92,44 @@ def files(tmp_path_factory, held_out) -> dict[str, tuple[str, str | None]]:
     }
 
 
+PEAK_REPORTER = """
+import atexit, os, runpy, sys
+
+def _report_peak():
+    with open("/proc/self/status", encoding="ascii") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["DIGITPAD_TEST_PEAK_FILE"], "w", encoding="ascii") as out:
+        out.write(str(kib * 1024))
+
+atexit.register(_report_peak)
+sys.argv[0] = "digitpad"
+runpy.run_module("app", run_name="__main__", alter_sys=True)
+"""
+"""Runs `python -m app` and, at exit, writes the process's own peak resident size (``VmHWM``).
+
+Not `wait4`'s ``ru_maxrss``: Linux carries a parent's high-water mark over fork and exec, so a child
+of a pytest process that already holds MNIST (over 1 GiB in the whole suite) would report that."""
+
+
 def _predict(*paths: str, tmp: Path) -> tuple[int, str, str, int]:
     """`digitpad predict PATHS` in a subprocess: (exit status, stdout, stderr, peak resident bytes).
 
     Killed, and the test failed, if it has not finished after `HANG` seconds."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    peak_file = tmp / "peak"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               DIGITPAD_TEST_PEAK_FILE=str(peak_file))
     with (tmp / "out").open("w+") as out, (tmp / "err").open("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "app", "predict", *paths],
+        proc = subprocess.Popen([sys.executable, "-c", PEAK_REPORTER, "predict", *paths],
                                 stdout=out, stderr=err, env=env, cwd=ROOT)
-        done: dict = {}
-        waiter = threading.Thread(target=lambda: done.update(w=os.wait4(proc.pid, 0)), daemon=True)
-        waiter.start()
-        waiter.join(HANG)
-        if waiter.is_alive():
+        try:
+            proc.wait(HANG)
+        except subprocess.TimeoutExpired:
             proc.kill()
-            waiter.join()
+            proc.wait()
             pytest.fail(f"digitpad predict still running after {HANG:.0f} s: a hang")
-        _, status, usage = done["w"]
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         out.seek(0)
         err.seek(0)
-        return proc.returncode, out.read(), err.read(), usage.ru_maxrss * 1024  # Linux: KiB
+        return proc.returncode, out.read(), err.read(), int(peak_file.read_text())
 
 
 @pytest.mark.parametrize("name", ["long", "short", "twenty", "row"])
