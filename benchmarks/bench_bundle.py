@@ -12,8 +12,11 @@ Prints (no assertions):
    source install (``python -m app``; with ``--before``, REV's source too) in
    the same run, taking turns so that all see the same background load: the
    time from spawning the process until ``xdotool search --onlyvisible
-   --name '^Digitpad$'`` finds the window, and until the app reports itself
-   ready (mapped and idle, through ``DIGITPAD_DEBUG_STATE``). Median (and
+   --name '^Digitpad$'`` finds the window, until the app reports itself
+   shown (mapped and idle, taking strokes: ``"shown"`` in ``DIGITPAD_DEBUG_STATE``)
+   and until it is ready (shown, and the network loaded: ``"ready"``; the
+   network is loaded in a worker thread once the window shows; a revision
+   from before that split has no ``"shown"`` and is ready when shown). Median (and
    min..max) of ``--runs`` starts each, after one unmeasured warm-up start
    each. The window is looked for every 20 ms: ``xdotool search --sync``
    does the same search but only every 0.5 s, too coarse for this;
@@ -117,8 +120,9 @@ def export_revision(rev: str, dest: Path) -> Path:
     return dest
 
 
-def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[float, float]:
-    """Seconds from spawn to (window found, app ready); then quit it with Ctrl+Q."""
+def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[float, float, float]:
+    """Seconds from spawn to (window found, window shown and taking input, network loaded);
+    then quit it with Ctrl+Q."""
     from gui_driver import wait_for
 
     home.mkdir(parents=True, exist_ok=True)
@@ -143,10 +147,17 @@ def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[fl
         wid = wait_for(window, timeout=180, interval=0.02, what="the Digitpad window")
         t_window = time.monotonic() - t0
 
+        def shown():
+            st = json.loads(state.read_text())
+            return st.get("shown", st["ready"])
+
+        wait_for(shown, timeout=180, interval=0.01, what="the window to take input")
+        t_shown = time.monotonic() - t0
+
         def ready():
             return json.loads(state.read_text())["ready"]
 
-        wait_for(ready, timeout=180, interval=0.01, what="the app to be ready")
+        wait_for(ready, timeout=180, interval=0.01, what="the network to be loaded")
         t_ready = time.monotonic() - t0
         subprocess.run(["xdotool", "windowfocus", "--sync", str(wid), "key", "--clearmodifiers", "ctrl+q"],
                        env=xdo_env, capture_output=True, timeout=60)
@@ -155,7 +166,7 @@ def start_once(cmd: list[str], xvfb, home: Path, clean: bool | Path) -> tuple[fl
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    return t_window, t_ready
+    return t_window, t_shown, t_ready
 
 
 def report_commands(variants: dict[str, list[str]], runs: int, clean: dict[str, bool | Path]) -> None:
@@ -198,7 +209,7 @@ def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bo
         print(f"start to window: skipped (missing {', '.join(missing)})")
         return
     xvfb = Xvfb(1280, 1024)
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(runs + 1):  # run 0 warms the page cache and is not counted
@@ -213,9 +224,10 @@ def report_starts(variants: dict[str, list[str]], runs: int, clean: dict[str, bo
         return f"{statistics.median(xs):5.2f} s  ({min(xs):.2f}..{max(xs):.2f})"
 
     print(f"start to window under Xvfb, median (min..max) of {runs} starts each")
-    print(f"  {'':32s} {'window found':>26s}   {'ready for input':>26s}")
+    print(f"  {'':28s} {'window found':>24s} {'shown, takes input':>24s} {'network loaded':>24s}")
     for name, ts in times.items():
-        print(f"  {name:32s} {fmt([t[0] for t in ts]):>26s}   {fmt([t[1] for t in ts]):>26s}")
+        print(f"  {name:28s} {fmt([t[0] for t in ts]):>24s} {fmt([t[1] for t in ts]):>24s} "
+              f"{fmt([t[2] for t in ts]):>24s}")
 
 
 def main() -> int:

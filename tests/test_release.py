@@ -189,9 +189,29 @@ def test_bundle_leaves_out_what_it_says(onedir_bundle):
     table = pyi_rth_left_out.read_table(str(internal / "_left_out.txt"))
     assert "scipy.optimize._highspy._core" in table and "HighsModelStatus" in \
         table["scipy.optimize._highspy._core"]
+    assert "numpy.fft._pocketfft_umath" in table and not [f for f in files if "_pocketfft_umath" in f]
     # NumPy's and SciPy's identical libgfortran is kept once, the other is a link to it
     links = [p for p in internal.rglob("libgfortran*") if p.is_symlink()]
     assert all(p.resolve().is_file() for p in links)
+    if sys.platform.startswith("linux"):
+        # The C++/GCC runtimes and core X11 libraries come from the system, as for the wheels
+        assert not files & {"libstdc++.so.6", "libgcc_s.so.1", "libX11.so.6", "libXext.so.6"}
+        # Shared libraries are stripped where that keeps them loadable: no symbol table left in
+        # libpython or Pillow's core (the loadability itself is proven by every frozen test)
+        for lib in ("libpython3*.so*", "PIL/_imaging.*.so"):
+            path = next(internal.glob(lib))
+            assert b".symtab" not in _section_names(path), path
+
+
+def _section_names(path: Path) -> bytes:
+    """The section-name string table of a 64-bit little-endian ELF file."""
+    import struct
+
+    data = path.read_bytes()
+    shoff, = struct.unpack_from("<Q", data, 40)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 58)
+    _, _, _, _, offset, size = struct.unpack_from("<IIQQQQ", data, shoff + shstrndx * shentsize)
+    return data[offset:offset + size]
 
 
 # --------------------------------------------------------------------------- the stand-ins
