@@ -360,27 +360,54 @@ def test_report_matches_source_install(onedir_exe, shipped_report, tmp_path):
     assert bundle_listing(onedir_exe) == before, "nothing may be written into the bundle"
 
 
-@needs_mnist
-def test_download_from_a_local_mirror(onedir_exe, tmp_path):
-    """`digitpad download` (urllib, gzip, SHA-256 checks) works frozen, from a server on loopback."""
+def _mirror_server(tmp_path: Path, tls: bool):
+    """A loopback HTTP(S) server holding MNIST's .gz files and the pen digits' .Z side by side, as
+    one mirror; for TLS, with a self-signed certificate for "localhost" made by openssl (returned
+    as the file to trust)."""
     import functools
     import http.server
-    import threading
+    import ssl
 
-    if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("needs the gzipped MNIST files to serve")
-    served = tmp_path / "mirror"  # MNIST and the pen digits' .Z side by side, as one mirror
+    served = tmp_path / "mirror"
     served.mkdir()
     for f in [*MNIST.glob("*.gz"), PEN_FILE.parent / "pendigits-orig.tra.Z"]:
         (served / f.name).symlink_to(f)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    cert = None
+    if tls:
+        if shutil.which("openssl") is None:
+            server.server_close()
+            pytest.skip("needs the openssl command to make a certificate")
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=120)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server, cert
+
+
+@needs_mnist
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_download_from_a_local_mirror(onedir_exe, tmp_path, tls):
+    """`digitpad download` (urllib, gzip, SHA-256 checks) works frozen, from a server on loopback;
+    over https too (OpenSSL, and the IDNA codec with the Unicode database it needs for the host
+    name), trusting the server's certificate through SSL_CERT_FILE."""
+    import threading
+
+    if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("needs the gzipped MNIST files to serve")
+    server, cert = _mirror_server(tmp_path, tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    env = clean_env(tmp_path / "home", **({"SSL_CERT_FILE": str(cert)} if tls else {}))
     try:
-        mirror = f"http://127.0.0.1:{server.server_address[1]}/"
-        r = run_frozen(onedir_exe, "download", "--dest", "got", "--mirror", mirror, cwd=tmp_path)
+        mirror = f"https://localhost:{server.server_address[1]}/" if tls else \
+            f"http://127.0.0.1:{server.server_address[1]}/"
+        r = run_frozen(onedir_exe, "download", "--dest", "got", "--mirror", mirror, cwd=tmp_path, env=env)
     finally:
         server.shutdown()
         server.server_close()
@@ -412,6 +439,42 @@ def test_clean_environment_and_other_cwd(exe, inputs, tmp_path):
     assert r2.returncode == 0, r2.stderr
     assert r2.stdout == r.stdout
     assert not any(elsewhere.iterdir()), "the frozen command wrote into its working folder"
+
+
+def _legacy_locale(folder: Path) -> dict[str, str]:
+    """Environment variables selecting a Japanese EUC-JP locale compiled into `folder` with
+    localedef (glibc reads it through LOCPATH); the test is skipped where that cannot be made."""
+    if not sys.platform.startswith("linux") or shutil.which("localedef") is None:
+        pytest.skip("needs glibc's localedef")
+    made = subprocess.run(["localedef", "-i", "ja_JP", "-f", "EUC-JP", str(folder / "ja_JP.EUC-JP")],
+                          capture_output=True, text=True, timeout=120)
+    if not (folder / "ja_JP.EUC-JP").is_dir():
+        pytest.skip(f"localedef could not make ja_JP.EUC-JP: {made.stderr.strip()[:200]}")
+    return {"LOCPATH": str(folder), "LC_ALL": "ja_JP.EUC-JP", "LANG": "ja_JP.EUC-JP"}
+
+
+def test_starts_under_a_legacy_cjk_locale(exe, inputs, tmp_path):
+    """The bundle has no East Asian codecs (build.spec) and runs Python in UTF-8 mode, so an
+    EUC-JP locale neither stops start-up (without UTF-8 mode Python looks for the locale's codec
+    and exits with "unknown encoding: EUC-JP") nor changes an answer; a file name in EUC-JP
+    bytes is opened as given."""
+    locales = tmp_path / "locales"
+    locales.mkdir()
+    env = clean_env(tmp_path / "home", **_legacy_locale(locales))
+    r = run_frozen(exe, "--version", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"digitpad {project_version()}"
+
+    odd = os.fsencode(tmp_path) + b"/" + "数字-七.png".encode("euc_jp")  # not valid UTF-8
+    with open(odd, "wb") as f:
+        f.write(inputs[0].read_bytes())
+    got = subprocess.run([os.fsencode(exe), b"predict", b"--json", odd], cwd=tmp_path, env=env,
+                         capture_output=True, timeout=RUN_TIMEOUT)
+    want = run_frozen(exe, "predict", "--json", str(inputs[0]), cwd=tmp_path)
+    assert got.returncode == 0 and want.returncode == 0, got.stderr.decode(errors="replace")
+    (g,), (w,) = _predictions(got.stdout.decode("utf-8", "surrogateescape")).values(), \
+        _predictions(want.stdout).values()
+    assert g == w
 
 
 # --------------------------------------------------------------------------- the app
