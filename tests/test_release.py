@@ -180,7 +180,9 @@ def test_make_release_refuses_a_bundle_of_another_version(onedir_bundle, tmp_pat
 @pytest.mark.frozen
 @needs_pyinstaller
 def test_bundle_leaves_out_what_it_says(onedir_bundle):
-    """HiGHS, the sparse kernels, AVIF and WebP are not in the bundle; the stand-ins' table is."""
+    """HiGHS, the sparse kernels, AVIF and WebP, Python's CJK codecs and XML parser, Tcl's unused
+    packages and (on Linux) the system's X11 and font libraries are not in the bundle; the stand-ins'
+    table is."""
     internal = onedir_bundle / "_internal"
     files = {p.relative_to(internal).as_posix() for p in internal.rglob("*")}
     assert not [f for f in files if "_highspy/_core" in f or "_sparsetools" in f or "_qhull" in f]
@@ -190,12 +192,38 @@ def test_bundle_leaves_out_what_it_says(onedir_bundle):
     assert "scipy.optimize._highspy._core" in table and "HighsModelStatus" in \
         table["scipy.optimize._highspy._core"]
     assert "numpy.fft._pocketfft_umath" in table and not [f for f in files if "_pocketfft_umath" in f]
+    # Python's East Asian codecs and XML parser are left out (pyexpat has a stand-in); the
+    # Unicode database stays: https downloads encode the host name with the IDNA codec, which needs it
+    dynload = {Path(f).name.split(".")[0] for f in files if "lib-dynload/" in f}
+    assert not dynload & {"_codecs_jp", "_codecs_cn", "_codecs_kr", "_codecs_hk", "_codecs_tw",
+                          "_codecs_iso2022", "_multibytecodec", "pyexpat", "_elementtree"}
+    assert {"unicodedata", "_ssl", "_socket"} <= dynload
+    assert "pyexpat" in table and "ParserCreate" in table["pyexpat"]
+    # Tcl's test harness, HTTP client and friends are gone; Tk's message catalogs' package stays
+    assert not [f for f in files if "tcltest" in f or "/http" in f or f.endswith("AppInit.c")]
+    assert any(f.startswith("_tcl_data/tcl8/msgcat") for f in files)
     # NumPy's and SciPy's identical libgfortran is kept once, the other is a link to it
     links = [p for p in internal.rglob("libgfortran*") if p.is_symlink()]
     assert all(p.resolve().is_file() for p in links)
     if sys.platform.startswith("linux"):
         # The C++/GCC runtimes and core X11 libraries come from the system, as for the wheels
         assert not files & {"libstdc++.so.6", "libgcc_s.so.1", "libX11.so.6", "libXext.so.6"}
+        # and so does the X11 and font stack below Tk, but not libXft and libXss, which only Tk needs
+        assert not files & {"libfontconfig.so.1", "libfreetype.so.6", "libpng16.so.16", "libexpat.so.1",
+                            "libbrotlidec.so.1", "libXau.so.6", "libXdmcp.so.6", "libbsd.so.0"}
+        assert {"libXft.so.2", "libXss.so.1", "libtk8.6.so", "libffi.so.8"} <= files
+        # Pillow's libXau without patchelf's 2 MiB of padding, and still a library that loads
+        import ctypes
+
+        import PIL
+
+        shipped = next(internal.glob("pillow.libs/libXau-*.so*"))
+        wheel = Path(PIL.__file__).parent.parent / "pillow.libs" / shipped.name
+        if wheel.is_file():
+            assert shipped.stat().st_size < wheel.stat().st_size / 10
+        xau = ctypes.CDLL(str(shipped))
+        xau.XauFileName.restype = ctypes.c_char_p
+        assert xau.XauFileName()  # the path of the X authority file
         # Shared libraries are stripped where that keeps them loadable: no symbol table left in
         # libpython or Pillow's core (the loadability itself is proven by every frozen test)
         for lib in ("libpython3*.so*", "PIL/_imaging.*.so"):
