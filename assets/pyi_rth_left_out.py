@@ -1,10 +1,11 @@
-"""PyInstaller run-time hook: stand-ins for compiled SciPy modules the bundle leaves out.
+"""PyInstaller run-time hook: stand-ins for compiled modules the bundle leaves out.
 
 Importing ``scipy.optimize`` (for L-BFGS-B), ``scipy.ndimage`` and
 ``scipy.spatial`` (for cKDTree) also imports, at import time, compiled
 modules that Digitpad never calls: the HiGHS LP solver, the sparse-matrix
 kernels and eigensolvers, Qhull, the distance and rotation kernels,
-MINPACK, SLSQP and more (about 20 MB). build.spec leaves them out and this
+MINPACK, SLSQP and more (about 20 MB); likewise NumPy's FFT kernels and
+Python's XML parser (pyexpat). build.spec leaves them out and this
 hook, run before the app, puts a stand-in module in their place. A
 stand-in answers any attribute (``from M import X`` and module-level uses
 such as dictionary keys keep working) with a placeholder that refuses to be
