@@ -488,7 +488,7 @@ class RetrainDialog(tk.Toplevel):
             if recipe.expected_seconds is None:
                 took = "Its time has not been measured yet."
             else:
-                took = (f"It took {fmt_duration(recipe.expected_seconds)} when measured ({recipe.measured}); "
+                took = (f"It took {fmt_duration(recipe.expected_seconds)} when measured {recipe.measured}; "
                         "expect about as long here, the window stays usable.")
             text = f"{recipe.summary}\n{took}"
             if recipe.config.pen:

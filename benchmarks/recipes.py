@@ -11,7 +11,9 @@ training anything again:
 - pen, held-out writers 25-30, replayed through the pad's ink pipeline;
 - usps-train digits rendered as 96x96 scans, through the image pipeline.
 
-The MNIST test set is not used. Run:
+The named recipes of `digitpad train --recipe` and the Retrain dialog are
+compared the same way, with their wall and CPU time, by
+``benchmarks/bench_recipes.py``. The MNIST test set is not used. Run:
 ``python benchmarks/recipes.py [--limit 20000] [--iters 200] [--hidden 300] [--recipes plain,deskew,...]``
 """
 
