@@ -284,6 +284,9 @@ class MainWindow(TeachingMixin, FilesMixin):
             except OSError as exc:
                 messagebox.showerror("Cannot delete", f"{user}: {exc.strerror or exc}", parent=self.root)
                 return
+        from app.adapting import BACKUP_NAME  # what Go back would restore: retrained weights too
+
+        shutil.rmtree(user.parent / BACKUP_NAME, ignore_errors=True)
         try:
             model = load_weights(paths.shipped_weights_dir())
         except DigitpadError as exc:
