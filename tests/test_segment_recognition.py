@@ -149,6 +149,32 @@ def test_a_four_written_as_an_l_then_a_stem_stays_whole(recogniser):
         assert recogniser.read_strokes(strokes).text == "4", stem_top
 
 
+def small_zero_then_four(bottom: bool) -> list[np.ndarray]:
+    """A 0 two fifths as tall as the 4 written after it (centred on it or on its baseline), its box
+    overlapping the 4's by a tenth of the 4's height; the 4 is an open corner, then a down stroke."""
+    ry = 0.4 * 150.0 / 2
+    zero = _ellipse(100.0 + 15.0 - 0.7 * ry, 210.0 - ry if bottom else 135.0, 0.7 * ry, ry, -np.pi / 2,
+                    turn=-1.0)
+    corner = np.array([[150.0, 60.0], [100.0, 150.0], [190.0, 150.0]])
+    down = np.array([[165.0, 90.0], [165.0, 210.0]])
+    return [zero, corner, down]
+
+
+@pytest.mark.parametrize("bottom", [False, True])
+def test_a_small_zero_before_a_four_is_not_swallowed(recogniser, monkeypatch, bottom):
+    """The small 0 lies inside the 4's box and reads as part of a sure 4; the two runs are sure digits
+    whose centres lie a quarter of the height apart (`RUN_SHIFT`), so reading them as one costs
+    `RUN_COST` although the 0 is far shorter than `RUN_TALL`. Without that cue the 0 is lost."""
+    strokes = small_zero_then_four(bottom)
+    got = recogniser.read_strokes(strokes).text
+    monkeypatch.setattr(segment_ink, "RUN_SHIFT", 99.0)
+    without = recogniser.read_strokes(strokes).text
+    print(f"\nsmall 0 then 4 ({'on the baseline' if bottom else 'centred'}): {got!r}, without RUN_SHIFT "
+          f"{without!r}")
+    assert got == "04"
+    assert without != "04"
+
+
 @pytest.mark.parametrize("gap", [-0.04, -0.10])
 def test_2026_and_61_overlapping_by_up_to_a_tenth_of_the_height(recogniser, held_out, gap):
     """Each validation writer's first 2, 0, 2, 6 (and 6, 1) with every pair of boxes overlapping."""

@@ -17,7 +17,8 @@ stroke order is the main hint; geometry adds the rest:
    priors: too small against the writing's height, wider than a digit,
    made of strokes that do not overlap horizontally (a quarter of that when
    the strokes touch), a late stroke; two runs of strokes that each read as
-   a sure digit as tall as the whole (`RUN_COST`: people finish one digit
+   a sure digit as tall as the whole, or a shorter one beside the other and
+   within its height (`RUN_COST`, `RUN_SHIFT`: people finish one digit
    before starting the next); starting a digit at a stroke that lies
    over the previous one, or cutting a stroke, costs extra. Joining a stroke
    that hangs below the others, met in its middle by one of their ends (a
@@ -111,6 +112,19 @@ RUN_SURE = 0.9
 """0.8 and 0.97 read within a number or two of 0.9 on every fold."""
 RUN_TALL = 0.75
 """0.6 splits twice as many lone digits (a 9 as an o and a stem); 0.9 gains less."""
+RUN_SHIFT = 0.25
+"""...or, when one run is shorter than `RUN_TALL` (a small 0 before a 4), if the second run's centre lies
+at least this many of the candidate's heights right of the first's and the shorter run is at least
+`RUN_SHORT` of that height and lies within the taller one's height (`RUN_INSIDE`): the L and the stem of
+one 4, the o and the stem of one 9, lie closer, or the L sticks out above the stem. Chosen leaving one
+fold of writers out (benchmarks/bench_numbers.py --folds --set RUN_SHIFT=...; 0.15, 0.2, 0.25, 0.3, 0.35,
+0.4 tried): 0.25 on four of the five choices, 0.2 on the fifth (it splits one more lone digit there)."""
+RUN_SHORT = 0.3
+"""Shorter than this fraction of the candidate's height, a run is no digit of its own for `RUN_SHIFT`
+(set by hand, as `RUN_INSIDE` is; neither was tuned)."""
+RUN_INSIDE = 0.1
+"""For `RUN_SHIFT`, the shorter run lies within the taller one's height give or take this fraction of the
+candidate's (without it, 0.35 splits one more lone 4, a loop sticking out above its stem, into "61")."""
 HANG_FACTOR = 0.25
 """The merge cost is multiplied by this when the candidate's last stroke hangs below the others and an
 end of theirs meets its middle: a 4 written as an L, then a stem through (or up to) the end of its bar."""
@@ -341,7 +355,8 @@ def candidates(atoms: Sequence[Atom], H: float) -> list[_Cand]:
 def _two_sure_runs(atoms: Sequence[Atom], cands: Sequence[_Cand], probs: np.ndarray,
                    boxes: np.ndarray) -> np.ndarray:
     """1 for each candidate that two consecutive runs of its strokes, the second starting right of the
-    first, would each make a sure digit (`RUN_SURE`) nearly as tall as it (`RUN_TALL`); else 0."""
+    first, would each make a sure digit (`RUN_SURE`) nearly as tall as it (`RUN_TALL`), or a shorter one
+    beside the other within its height (`RUN_SHIFT`); else 0."""
     index = {(c.start, c.end): k for k, c in enumerate(cands) if not c.late}
     sure = probs.max(axis=1) >= RUN_SURE
     out = np.zeros(len(cands))
@@ -349,7 +364,7 @@ def _two_sure_runs(atoms: Sequence[Atom], cands: Sequence[_Cand], probs: np.ndar
         if c.late or c.end - c.start < 2:
             continue
         box = segment._union_box(boxes[c.start:c.end])
-        tall = RUN_TALL * (box[3] - box[1])
+        h = box[3] - box[1]
         for m in range(c.start + 1, c.end):
             if atoms[m].stroke == atoms[m - 1].stroke:
                 continue
@@ -357,7 +372,11 @@ def _two_sure_runs(atoms: Sequence[Atom], cands: Sequence[_Cand], probs: np.ndar
             if a is None or b is None or not (sure[a] and sure[b]):
                 continue
             ba, bb = segment._union_box(boxes[c.start:m]), segment._union_box(boxes[m:c.end])
-            if min(ba[3] - ba[1], bb[3] - bb[1]) >= tall and bb[0] + bb[2] > ba[0] + ba[2]:
+            lo, hi = (ba, bb) if ba[3] - ba[1] < bb[3] - bb[1] else (bb, ba)
+            shift = (bb[0] + bb[2] - ba[0] - ba[2]) / 2  # from the first run's centre to the second's
+            beside = (lo[3] - lo[1] >= RUN_SHORT * h and shift >= RUN_SHIFT * h
+                      and lo[1] >= hi[1] - RUN_INSIDE * h and lo[3] <= hi[3] + RUN_INSIDE * h)
+            if shift > 0 and (lo[3] - lo[1] >= RUN_TALL * h or beside):
                 out[k] = 1.0
                 break
     return out
