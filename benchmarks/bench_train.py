@@ -16,12 +16,21 @@ Prints, for 784-100-10 and 784-300-10:
   BLAS held to one thread as `digitpad train` holds it (`model.net.blas`), to
   show how much of the difference that switch alone makes.
 
+With ``--grow H`` it instead times growing-batch training (`train_growing`, H
+halvings) against all rows throughout: 784-300-10, ``--iters`` L-BFGS-B
+iterations on the first 50,000 training images, the two alternating
+``--repeat`` times, printing each run's wall and CPU seconds (this process,
+all threads) and its accuracy on the other 10,000 (validation; MNIST test is
+not read).
+
 Run: ``python benchmarks/bench_train.py [--iters 50] [--data DIR]``
+or ``python benchmarks/bench_train.py --grow 2 --iters 200 --repeat 2``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -40,7 +49,7 @@ from model.net import mlp  # noqa: E402
 from model.net.blas import one_thread, openblas, training_threads  # noqa: E402
 from model.net.blocks import density, ink_blocks  # noqa: E402
 from model.net.layout import Layout  # noqa: E402
-from model.net.train import SHARES, accuracy, train  # noqa: E402
+from model.net.train import SHARES, accuracy, train, train_growing  # noqa: E402
 
 
 def median_time(fn, repeat: int) -> float:
@@ -64,7 +73,11 @@ def main() -> None:
     p.add_argument("--data", help="MNIST folder (default: $DIGITPAD_DATA)")
     p.add_argument("--iters", type=int, default=50, help="L-BFGS iterations for the comparison")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--grow", type=int, metavar="H", help="time growing-batch training (H halvings) instead")
     args = p.parse_args()
+    if args.grow is not None:
+        grow_rows(args)
+        return
     tr, te = load_mnist("train", args.data), load_mnist("test", args.data)
     X, y = tr.X, tr.y
     Y = mlp.one_hot(y)
@@ -121,6 +134,22 @@ def main() -> None:
             acc_sk = clf.score(te.X, te.y)
             row(label, f"{t_sk:8.3f} s/iter  test accuracy {acc_sk:.4f}  ({clf.n_iter_} iterations)"
                 f"  -> digitpad {t_sk / t_ours:.2f}x faster per iteration")
+
+def grow_rows(args: argparse.Namespace) -> None:
+    """Growing batch against all rows throughout: wall and CPU seconds and validation accuracy."""
+    tr = load_mnist("train", args.data)
+    X, y, Xv, yv = tr.X[:50000], tr.y[:50000], tr.X[50000:], tr.y[50000:]
+    layout = Layout.with_hidden([300])
+    print(f"784-300-10, {args.iters} iterations on 50,000 images, lambda 1; validation on the other 10,000")
+    for rep in range(args.repeat):
+        for label, halvings in (("all rows", 0), (f"grow {args.grow}", args.grow)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = train_growing(X, y, layout, lam=1.0, max_iter=args.iters, seed=0, halvings=halvings)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            row(f"{label} (run {rep + 1})", f"{wall:7.1f} s wall {cpu:7.1f} s CPU  validation "
+                f"{accuracy(res.thetas, Xv, yv):.4f}  ({res.iterations} iterations, "
+                f"load {os.getloadavg()[0]:.1f})")
+
 
 if __name__ == "__main__":
     main()
