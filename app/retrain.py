@@ -57,6 +57,8 @@ JOIN_SECONDS = 3.0
 CHART_SIZE = (380, 300)
 """The live cost chart beside the fields and the progress bar (drawn by model.views.report, as in the
 Training tab of Inside the network)."""
+RECIPE_PAD = 4
+"""Pixels above the recipe description."""
 
 
 def mnist_missing(folder: Path) -> list[str]:
@@ -148,7 +150,8 @@ class RetrainDialog(tk.Toplevel):
         self.v_data.trace_add("write", lambda *a: self.render())
         self._init_recipes()
         self._build()
-        self.render()
+        self._steady_recipe_height()
+        self._recipe_chosen()  # the default recipe's own settings in the fields, then render
         self._place_beside(root)
         self.focus_first()
 
@@ -402,7 +405,7 @@ class RetrainDialog(tk.Toplevel):
             r.grid(row=0, column=i, sticky="w", padx=(0, 12))
             self.r_recipe[key] = r
         self.recipe_label = ttk.Label(f, text="", wraplength=560, justify="left", foreground="#555555")
-        self.recipe_label.grid(row=1, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        self.recipe_label.grid(row=1, column=0, columnspan=2, sticky="nw", pady=(RECIPE_PAD, 0))
         n = sum(len(s.label) for s in self.samples)
         self.c_samples = ttk.Checkbutton(
             f, text=f"Include my samples ({n} digit{'s' * (n != 1)}, each with "
@@ -421,6 +424,19 @@ class RetrainDialog(tk.Toplevel):
         from app.recipes import SAMPLE_COPIES
 
         return SAMPLE_COPIES
+
+    def _steady_recipe_height(self) -> None:
+        """Reserve the tallest recipe description's height, so that choosing a recipe, editing a
+        field (Custom) or starting a run never resizes the dialog under the user's hand."""
+        chosen, folder = self.v_recipe.get(), Path(self.v_data.get())
+        tallest = 0
+        for key in (*self.recipes, "custom"):
+            self.v_recipe.set(key)
+            self._render_recipes(folder, busy=False)
+            self.update_idletasks()
+            tallest = max(tallest, self.recipe_label.winfo_reqheight())
+        self.v_recipe.set(chosen)
+        self.recipe_label.master.rowconfigure(1, minsize=tallest + RECIPE_PAD)  # the row holds the pad too
 
     def _choose(self, key: str) -> None:
         if self.busy or str(self.r_recipe[key].cget("state")) == "disabled":
