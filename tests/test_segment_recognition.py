@@ -175,6 +175,22 @@ def test_a_small_zero_before_a_four_is_not_swallowed(recogniser, monkeypatch, bo
     assert without != "04"
 
 
+def test_three_sure_digits_in_a_row_are_not_read_as_one(recogniser, monkeypatch):
+    """6, 1 overlapping it by a tenth of the height, then a 4 (open corner, down stroke) just right of
+    the 1: merged, the four strokes read as a 4. Each two of them are no sure digit, so the rule has to
+    cut the candidate into three sure runs (`RUN_PARTS`) to charge `RUN_COST`."""
+    six, one = six_then_one(0.10)
+    x = one[:, 0].max() + 2.0
+    strokes = [six, one, np.array([[x + 50.0, 60.0], [x, 150.0], [x + 90.0, 150.0]]),
+               np.array([[x + 65.0, 90.0], [x + 65.0, 210.0]])]
+    got = recogniser.read_strokes(strokes).text
+    monkeypatch.setattr(segment_ink, "RUN_PARTS", 2)
+    two = recogniser.read_strokes(strokes).text
+    print(f"\n6, 1, 4 in a row: {got!r}, looking for two runs only {two!r}")
+    assert got == "614"
+    assert two != "614"
+
+
 @pytest.mark.parametrize("gap", [-0.04, -0.10])
 def test_2026_and_61_overlapping_by_up_to_a_tenth_of_the_height(recogniser, held_out, gap):
     """Each validation writer's first 2, 0, 2, 6 (and 6, 1) with every pair of boxes overlapping."""

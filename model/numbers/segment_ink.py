@@ -18,7 +18,8 @@ stroke order is the main hint; geometry adds the rest:
    made of strokes that do not overlap horizontally (a quarter of that when
    the strokes touch), a late stroke; two runs of strokes that each read as
    a sure digit as tall as the whole, or a shorter one beside the other and
-   within its height (`RUN_COST`, `RUN_SHIFT`: people finish one digit
+   within its height, or three or four such runs (`RUN_COST`, `RUN_SHIFT`,
+   `RUN_PARTS`: people finish one digit
    before starting the next); starting a digit at a stroke that lies
    over the previous one, or cutting a stroke, costs extra. Joining a stroke
    that hangs below the others, met in its middle by one of their ends (a
@@ -125,6 +126,10 @@ RUN_SHORT = 0.3
 RUN_INSIDE = 0.1
 """For `RUN_SHIFT`, the shorter run lies within the taller one's height give or take this fraction of the
 candidate's (without it, 0.35 splits one more lone 4, a loop sticking out above its stem, into "61")."""
+RUN_PARTS = 4
+"""`RUN_COST` looks for up to this many runs in one candidate (a 6, a 1 and a 4 merged read as a 4, while
+no two of them are sure digits). Cross-validated like `RUN_SHIFT` (2, 3, 4 tried): 3 and 4 read the same,
+and on every fold as many or more numbers than 2 in every band, no more lone digits split."""
 HANG_FACTOR = 0.25
 """The merge cost is multiplied by this when the candidate's last stroke hangs below the others and an
 end of theirs meets its middle: a 4 written as an L, then a stem through (or up to) the end of its bar."""
@@ -354,31 +359,44 @@ def candidates(atoms: Sequence[Atom], H: float) -> list[_Cand]:
 
 def _two_sure_runs(atoms: Sequence[Atom], cands: Sequence[_Cand], probs: np.ndarray,
                    boxes: np.ndarray) -> np.ndarray:
-    """1 for each candidate that two consecutive runs of its strokes, the second starting right of the
-    first, would each make a sure digit (`RUN_SURE`) nearly as tall as it (`RUN_TALL`), or a shorter one
-    beside the other within its height (`RUN_SHIFT`); else 0."""
+    """1 for each candidate that consecutive runs of its strokes (two, or up to `RUN_PARTS`), each starting
+    right of the one before, would each make a sure digit (`RUN_SURE`) nearly as tall as it (`RUN_TALL`),
+    or a shorter one beside the other within its height (`RUN_SHIFT`); else 0."""
     index = {(c.start, c.end): k for k, c in enumerate(cands) if not c.late}
     sure = probs.max(axis=1) >= RUN_SURE
     out = np.zeros(len(cands))
+
+    def apart(ba: np.ndarray, bb: np.ndarray, h: float) -> bool:
+        lo, hi = (ba, bb) if ba[3] - ba[1] < bb[3] - bb[1] else (bb, ba)
+        shift = (bb[0] + bb[2] - ba[0] - ba[2]) / 2  # from the first run's centre to the second's
+        beside = (lo[3] - lo[1] >= RUN_SHORT * h and shift >= RUN_SHIFT * h
+                  and lo[1] >= hi[1] - RUN_INSIDE * h and lo[3] <= hi[3] + RUN_INSIDE * h)
+        return bool(shift > 0 and (lo[3] - lo[1] >= RUN_TALL * h or beside))
+
+    def split(i: int, e: int, prev: np.ndarray | None, parts: int, h: float) -> bool:
+        # can atoms i..e-1 be cut into sure runs, each apart from the one before, in at most `parts`?
+        for m in range(i + 1, e + 1):
+            if m < e and atoms[m].stroke == atoms[m - 1].stroke:
+                continue
+            a = index.get((i, m))
+            if a is None or not sure[a]:
+                continue
+            box = segment._union_box(boxes[i:m])
+            if prev is not None and not apart(prev, box, h):
+                continue
+            if m == e:
+                if prev is not None:
+                    return True
+            elif parts > 1 and split(m, e, box, parts - 1, h):
+                return True
+        return False
+
     for k, c in enumerate(cands):
         if c.late or c.end - c.start < 2:
             continue
         box = segment._union_box(boxes[c.start:c.end])
-        h = box[3] - box[1]
-        for m in range(c.start + 1, c.end):
-            if atoms[m].stroke == atoms[m - 1].stroke:
-                continue
-            a, b = index.get((c.start, m)), index.get((m, c.end))
-            if a is None or b is None or not (sure[a] and sure[b]):
-                continue
-            ba, bb = segment._union_box(boxes[c.start:m]), segment._union_box(boxes[m:c.end])
-            lo, hi = (ba, bb) if ba[3] - ba[1] < bb[3] - bb[1] else (bb, ba)
-            shift = (bb[0] + bb[2] - ba[0] - ba[2]) / 2  # from the first run's centre to the second's
-            beside = (lo[3] - lo[1] >= RUN_SHORT * h and shift >= RUN_SHIFT * h
-                      and lo[1] >= hi[1] - RUN_INSIDE * h and lo[3] <= hi[3] + RUN_INSIDE * h)
-            if shift > 0 and (lo[3] - lo[1] >= RUN_TALL * h or beside):
-                out[k] = 1.0
-                break
+        if split(c.start, c.end, None, max(RUN_PARTS, 2), box[3] - box[1]):
+            out[k] = 1.0
     return out
 
 
