@@ -96,6 +96,18 @@ def bench_numbers():
     return sys.modules["bench_numbers"]
 
 
+def write_pen_ink(sample, path: Path) -> Path:
+    """A pendigits sample as an ink JSON file on a 560x320 pad (coordinates to 0.01 px), for
+    tests that feed ink files to the command line or the bundle."""
+    import json
+
+    import numpy as np
+
+    path.write_text(json.dumps({"width": 560, "height": 320,
+                                "strokes": [np.round(st, 2).tolist() for st in sample.strokes]}))
+    return path
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: str | Path | None = None, timeout: float = 600):
     """Run `python -m app ARGS` as a user would run `digitpad ARGS`."""
     full_env = dict(os.environ)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST, PEN_FILE, ROOT, WEIGHTS, run_cli
+from conftest import MNIST, PEN_FILE, ROOT, WEIGHTS, run_cli, write_pen_ink
 
 pytestmark = [
     pytest.mark.frozen,
@@ -205,10 +205,7 @@ def inputs(tmp_path_factory) -> list[Path]:
         samples = pendigits.load(PEN_FILE)
         for i in range(0, 400, 40):
             s = samples[i]
-            p = folder / f"pen-{i}-label{s.label}.json"
-            p.write_text(json.dumps({"width": 560, "height": 320,
-                                     "strokes": [np.round(st, 2).tolist() for st in s.strokes]}))
-            paths.append(p)
+            paths.append(write_pen_ink(s, folder / f"pen-{i}-label{s.label}.json"))
     if not paths:
         pytest.skip("needs MNIST or the pendigits file to make inputs")
     return paths

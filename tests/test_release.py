@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST, PEN_FILE, ROOT, run_cli
+from conftest import MNIST, PEN_FILE, ROOT, run_cli, write_pen_ink
 
 sys.path.insert(0, str(ROOT / "assets"))
 import make_release  # noqa: E402
@@ -86,10 +86,7 @@ def _inputs(folder: Path) -> list[Path]:
         from model.datasets import pendigits
 
         s = pendigits.load(PEN_FILE)[7]
-        p = folder / f"pen-label{s.label}.json"
-        p.write_text(json.dumps({"width": 560, "height": 320,
-                                 "strokes": [np.round(st, 2).tolist() for st in s.strokes]}))
-        paths.append(p)
+        paths.append(write_pen_ink(s, folder / f"pen-label{s.label}.json"))
     if not paths:
         pytest.skip("needs MNIST or the pendigits file to make inputs")
     return paths
