@@ -52,8 +52,8 @@ QUICK_ITERATIONS = 30
 """L-BFGS-B iterations of the quick fine-tune (for each member of a committee)."""
 STANDARD = TrainConfig(hidden=[500], deskew=True, pen=True, pen_copies=6, lam=3.0, max_iter=600, stages=4,
                        augment=1, grow=2, seed=1, recipe="standard")
-"""The shipped committee's first member (deskewed 784-500-10, 6 pen renderings, λ 3) for 4 of its
-6 stages, the first on a growing batch (1/4, 1/2, then all of the rows)."""
+"""One deskewed 784-500-10 (6 pen renderings, λ 3; the 0.1.0 committee's first member) for 4 stages of
+150 iterations, the first on a growing batch (1/4, 1/2, then all of the rows)."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,10 @@ class Measured:
 
 
 MEASURED: dict[str, Measured] = {
-    # training_seconds of the model.json it wrote; the run got 104% CPU (shared machine); it read
-    # held-out pen writers 99.07% and MNIST test 99.18% (shipped committee: 99.07%, 99.20%).
-    "standard": Measured(1128.2, "digitpad train --recipe standard", "2026-12-02",
-                         "load average 2.6 to 5.1 on 2 cores"),
+    # training_seconds of the model.json it wrote, on an idle machine (the run got 189% CPU of 2 cores;
+    # 11:06 wall with loading the data); it read MNIST test 99.14% and held-out pen writers 98.93%
+    # (shipped committee: 99.20%, 99.07%). On 2026-12-02 the same command took 1,128 s at load 2.6-5.1.
+    "standard": Measured(648.9, "digitpad train --recipe standard", "2026-12-03", "idle machine, 2 cores"),
     # Pen writers 25-30 98.93% against the shipped 99.07% (MNIST's last 10,000 held out).
     "quick": Measured(539.0, "python benchmarks/bench_recipes.py --recipes quick --no-shipped", "2026-12-02",
                       "load average 6.4 to 5.0 on 2 cores"),
