@@ -118,7 +118,7 @@ def test_draw_single_digits_and_copy(app, samples):
 
 
 def test_unsure_digit_says_so(app, pen_samples, recogniser):
-    unsure = next(s for s in pen_samples[:600]
+    unsure = next(s for s in pen_samples[:2000]
                   if len((r := recogniser.read_strokes(as_drawn(s.strokes))).digits) == 1
                   and r.confidence < 0.65)
     st = app.draw_and_wait(unsure.strokes)

@@ -199,15 +199,39 @@ def test_a_one_pressed_into_its_neighbours_stroke_is_cut_out(recogniser, overlap
 
 
 def test_a_sure_lattice_reading_of_a_row_needs_a_smaller_margin(recogniser, overlapping_rows):
-    """Row 290 is 2314, its 1 crossing the 3. The first reading (234) is sure of its three digits; the
-    lattice reads 2314, sure too, 0.4 nats better: under `SURE_CUTS_WIN_BY` but over `ROW_CUTS_WIN_BY`,
-    which applies since the first reading has several digits."""
-    grey, text = overlapping_rows[290]
-    assert text == "2314"
-    ink = images.ink_map(grey.astype(np.float32) / 255.0)
-    first = segment_image.read_columns(ink, recogniser.classify)
-    cuts = segment_cuts.read(ink, recogniser.classify)
-    assert len(first.crops) == 3 and len(cuts.crops) == 4
-    margin = cuts.score - first.score
-    assert segment_image.ROW_CUTS_WIN_BY < margin <= segment_image.SURE_CUTS_WIN_BY
-    assert recogniser.read_ink_map(ink).text == "2314"
+    """Where the first reading of a row is sure of its several digits and the lattice reads the row
+    otherwise, sure too, the lattice's reading stands if it scores `ROW_CUTS_WIN_BY` better, not the
+    `CUTS_WIN_BY` an unsure lattice needs. (With the 0.1.0 weights row 290, 2314 read 234 first, was won by
+    0.4 nats; with today's, the rows it decides win by 0.6-0.95, read right.)"""
+    decided = []
+    for k, (grey, text) in enumerate(overlapping_rows):
+        ink = images.ink_map(grey.astype(np.float32) / 255.0)
+        first = segment_image.read_columns(ink, recogniser.classify)
+        if len(first.crops) < 2 or not segment_image._sure(first):
+            continue
+        cuts = segment_cuts.read(ink, recogniser.classify)
+        if not segment_image._sure(cuts) or _digits(cuts) == _digits(first):
+            continue
+        margin = cuts.score - first.score
+        got = recogniser.read_ink_map(ink).text
+        want = _digits(cuts) if margin > segment_image.ROW_CUTS_WIN_BY else _digits(first)
+        assert got == want, (k, margin)
+        if segment_image.ROW_CUTS_WIN_BY < margin <= segment_image.CUTS_WIN_BY:
+            decided.append((k, text, _digits(first), got, round(margin, 2)))
+    print(f"\nrows a sure lattice wins by less than CUTS_WIN_BY (truth, first, read, margin): {decided}")
+    # Each is read closer to the truth than the first reading had it.
+    assert decided and all(_edits(got, text) < _edits(first, text) for _, text, first, got, _ in decided)
+
+
+def _digits(found) -> str:
+    return "".join(str(int(d)) for d in found.probs.argmax(axis=1))
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: digits inserted, dropped or changed to turn `a` into `b`."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
