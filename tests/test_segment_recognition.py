@@ -202,10 +202,8 @@ def _charged(recogniser, strokes) -> dict[tuple[int, ...], float]:
     strokes = ink.as_strokes(strokes)
     H = segment_ink.reference_height(strokes)
     atoms = segment_ink.atoms_of(strokes, H)
-    cands = segment_ink.candidates(atoms, H)
-    _, probs = segment_ink.Cache().crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
-                                                    recogniser.classify)
-    runs = segment_ink._two_sure_runs(atoms, cands, probs, np.array([a.box for a in atoms]))
+    cands, boxes, _, probs = segment_ink.classified(atoms, H, recogniser.classify)
+    runs = segment_ink._two_sure_runs(atoms, cands, probs, boxes)
     return {c.members: float(runs[k]) for k, c in enumerate(cands) if not c.late}
 
 

@@ -275,10 +275,14 @@ def _connected(members: Sequence[int], near: np.ndarray) -> bool:
     return len(seen) == len(members)
 
 
+def _stroke_points(atoms: Sequence[Atom], members: Sequence[int], stroke: int) -> np.ndarray:
+    """The points of `stroke` that a candidate (its atoms `members`) holds, in writing order."""
+    return np.concatenate([atoms[m].points for m in members if atoms[m].stroke == stroke])
+
+
 def _junction(atoms: Sequence[Atom], members: Sequence[int], stroke: int, H: float) -> bool:
     """Whether an end of another stroke of the candidate meets `stroke` away from its ends (`JUNCTION`)."""
-    stem = np.concatenate([atoms[m].points for m in members if atoms[m].stroke == stroke])
-    stem = _resample(stem, H / 50.0)
+    stem = _resample(_stroke_points(atoms, members, stroke), H / 50.0)
     top, bottom = stem[:, 1].min(), stem[:, 1].max()
     for m in members:
         if atoms[m].stroke == stroke:
@@ -431,7 +435,7 @@ def _tee(atoms: Sequence[Atom], cands: Sequence[_Cand], probs: np.ndarray, H: fl
 def _straight(atoms: Sequence[Atom], members: Sequence[int], stroke: int) -> bool:
     """Whether `stroke` (its atoms among `members`) is a straight stem: no point strays from the line
     between its ends by more than `TEE_STRAIGHT` of that line's length."""
-    p = np.concatenate([atoms[m].points for m in members if atoms[m].stroke == stroke])
+    p = _stroke_points(atoms, members, stroke)
     chord = p[-1] - p[0]
     length = float(np.hypot(*chord))
     if length == 0.0:
@@ -535,6 +539,16 @@ class Cache:
         return np.stack(out_c), np.stack(out_p)
 
 
+def classified(atoms: Sequence[Atom], H: float, classify: Classify, cache: Cache | None = None,
+               ) -> tuple[list[_Cand], np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate digits of `atoms` (step 2), the atoms' boxes, and each candidate's 28x28 crop and
+    probabilities, in one classify call (through `cache` when given)."""
+    cands = candidates(atoms, H)
+    crops, probs = (cache or Cache()).crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
+                                                       classify)
+    return cands, np.array([a.box for a in atoms]), crops, probs
+
+
 def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None = None) -> Found:
     """The best reading of a drawing and its runner-up (see the module docstring).
 
@@ -549,10 +563,7 @@ def read(strokes: Sequence[np.ndarray], classify: Classify, cache: Cache | None 
     atoms = atoms_of(strokes, H)
     if len(atoms) > MAX_ATOMS:
         return _by_geometry(strokes, classify)
-    cands = candidates(atoms, H)
-    boxes = np.array([a.box for a in atoms])
-    crops, probs = (cache or Cache()).crops_and_probs([[atoms[m].points for m in c.members] for c in cands],
-                                                       classify)
+    cands, boxes, crops, probs = classified(atoms, H, classify, cache)
     cost = nll(probs).min(axis=1) + np.array([c.prior for c in cands])
     if RUN_COST:
         cost += RUN_COST * _two_sure_runs(atoms, cands, probs, boxes)
