@@ -21,7 +21,7 @@ Each set is read by the new segmentation (by recognition) and by the old
 one (geometry alone) on the same inputs; one-writer pen numbers are reported
 by the gap between digit boxes (spaced 5-20% of the height, touching,
 overlapping 3-5% and 5-10%; and the touching ones written uphill and downhill), USPS rows by
-spacing (spaced, touching, overlapping by 3-6% of the size), with the
+spacing (spaced, touching, overlapping by 3-6% and by 5-10% of the size), with the
 close-call rates and the time to re-read a 10-digit number after each stroke.
 
 Run:  python benchmarks/bench_numbers.py [--weights DIR] [--n 1000] [--n-scans 300] [--seed 0]
@@ -395,8 +395,10 @@ USPS_GAPS = {
     "spaced": None,
     "touching": (0.0, 0.0),
     "overlapping": (-0.06, -0.03),
+    "overlapping 5-10%": (-0.10, -0.05),
 }
-"""USPS rows: spaced (cells 10-40% apart), ink boxes touching, ink overlapping by 3-6% of the size."""
+"""USPS rows: spaced (cells 10-40% apart), ink boxes touching, ink overlapping by 3-6% and by 5-10% of the
+size."""
 
 
 def read_geometry(recogniser):
@@ -467,16 +469,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: pen numbers by gap and split lone digits for each fold of six writers "
                          "(1-6, ..., 25-30), with the mean and the spread across folds")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                    help="override a constant of model.numbers.segment_ink for this run (repeatable)")
+                    help="override a constant of model.numbers.segment_ink, segment_image or segment_cuts "
+                         "(the first that has it) for this run (repeatable)")
     args = ap.parse_args(argv)
 
-    from model.numbers import segment_ink
+    from model.numbers import segment_cuts, segment_image, segment_ink
 
     for item in args.set:
         name, _, value = item.partition("=")
-        if not hasattr(segment_ink, name) or not name.isupper():
-            ap.error(f"--set {item}: model.numbers.segment_ink has no constant {name}")
-        setattr(segment_ink, name, type(getattr(segment_ink, name))(value))
+        owner = next((m for m in (segment_ink, segment_image, segment_cuts) if hasattr(m, name)), None)
+        if owner is None or not name.isupper():
+            ap.error(f"--set {item}: model.numbers.segment_ink, segment_image and segment_cuts have no "
+                     f"constant {name}")
+        setattr(owner, name, type(getattr(owner, name))(value))
     rec = Recogniser(load_weights(args.weights))
     data = Path(args.data)
     pen = pendigits.load(data / "pendigits-train" / pendigits.FILE_NAME)
