@@ -149,11 +149,6 @@ STEM_TALL = 0.7
 at least this many writing heights, in a run of such lines at most `STEM_WIDE` stroke widths wide;
 straight cuts along both its sides are proposed beside the seams (a 1 whose stem crosses its
 neighbour's stroke, which no seam separates)."""
-SHARE = 0.0
-"""Experiment (issue 28, not kept; 0: off): digits may overlap: after a digit that ends at a cut, the next
-may begin at a cut of the same piece up to this many writing heights further left (mean column), both
-keeping the ink between, for `SHARE_COST` more than beginning at the cut itself (plus that cut's cost)."""
-SHARE_COST = 1.0
 STEM_SLANT = 0.3
 STEM_WIDE = 2.5
 
@@ -555,27 +550,6 @@ def _ease(lat: Lattice, k: int, left_one: bool, right_one: bool) -> float:
     return CUT_INK * min(EASE, excess)
 
 
-def _shared_starts(nodes: list[_Node], typical: float) -> dict[int, list[int]]:
-    """For each cut node, the cuts of the same piece that lie left of it by at most `SHARE` writing heights
-    (mean column): where the next digit may begin when a digit ends there, the two sharing the ink between
-    (digits that overlap: each keeps the strokes the other reaches into)."""
-    out: dict[int, list[int]] = {}
-    if SHARE <= 0:
-        return out
-    for i, b in enumerate(nodes):
-        if b.path is None or b.line >= 0:
-            continue
-        at = float(b.path.mean())
-        out[i] = []
-        for j in range(i - 1, -1, -1):
-            a = nodes[j]
-            if a.path is None:  # the piece's first node: no cut further left
-                break
-            if a.line < 0 and at - SHARE * typical <= float(a.path.mean()) < at:
-                out[i].append(j)
-    return out
-
-
 def search(lat: Lattice) -> list[tuple[float, list[int]]]:
     """The `KEEP` cheapest readings (cost, candidate indices left to right), cheapest first (step 4).
 
@@ -587,17 +561,12 @@ def search(lat: Lattice) -> list[tuple[float, list[int]]]:
     by_start: dict[int, list[int]] = {}
     for k, (s, _) in enumerate(lat.spans):
         by_start.setdefault(s, []).append(k)
-    shared = _shared_starts(lat.nodes, lat.typical)
     for i in range(n - 1):
         if not best[i]:
             continue
-        # the next digit begins at this node, or (sharing ink with the digit ending here) at a cut before it
-        starts = [(k, lat.boundary[i]) for k in by_start.get(i, [])]
-        starts += [(k, lat.boundary[j] + SHARE_COST) for j in shared.get(i, ()) for k in by_start.get(j, [])
-                   if lat.spans[k][1] > i]
-        for k, begin in starts:
+        for k in by_start.get(i, []):
             e = lat.spans[k][1]
-            add = lat.cost[k] + begin
+            add = lat.cost[k] + lat.boundary[i]
             for c, p in best[i]:
                 extra = 0.0
                 if p and lat.one[p[-1]] and not lat.one[k]:

@@ -71,9 +71,6 @@ ROW_CUTS_WIN_BY = 0.3
 protect from being cut, flat 2s and narrow 0s, read as one). Chosen on the same rows: 0.3-0.35 read two
 more overlapping rows (0327, 2314) and no other row or lone scan differently; 0.2 loses a touching row,
 0.4 gains one row."""
-UNSURE_KEEP_BY = float("inf")
-"""Experiment (issue 28, not kept; inf: off): an unsure first reading stands if it scores this many nats
-better than the lattice's."""
 MAX_RUN = 4
 """A digit is made of at most this many neighbouring atoms."""
 MAX_CUTS = 6
@@ -227,9 +224,7 @@ def read(ink: np.ndarray, classify: Classify) -> Found:
         return first
     cuts = segment_cuts.read(ink, classify)
     sure_by = ROW_CUTS_WIN_BY if len(first.crops) >= 2 else SURE_CUTS_WIN_BY
-    if not _sure(first):
-        return cuts if cuts.score > first.score - UNSURE_KEEP_BY else first
-    if cuts.score > first.score + (sure_by if _sure(cuts) else CUTS_WIN_BY):
+    if not _sure(first) or cuts.score > first.score + (sure_by if _sure(cuts) else CUTS_WIN_BY):
         return cuts
     return first
 
