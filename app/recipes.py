@@ -113,6 +113,8 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"{config.stages} stage{'s' * (config.stages != 1)} of fresh distortions"
                      f" ({config.augment} cop{'ies' if config.augment != 1 else 'y'} per image)")
     extra = f", growing batch from 1/{2 ** config.grow} of the rows" if config.grow else ""
+    if config.hard:
+        extra += f", later stages on the hard rows and {config.hard:.0%} of the rest"
     return (f"{' + '.join(parts)}, λ {config.lam:g}, {config.max_iter} iterations{extra}, "
             f"seed {config.seed}")
 

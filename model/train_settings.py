@@ -84,6 +84,10 @@ class TrainConfig:
     grow_stages: int = 1
     maxcor: int = 10
     """Past steps L-BFGS-B keeps for its curvature estimate (SciPy's default, 10)."""
+    hard: float = 0.0
+    """Hard-example stages (`model.net.train.hard_rows`): every stage that starts from trained weights (all
+    but the first, or all of a fine-tune) trains on the rows the network reads wrong or unsurely, plus
+    this fraction of the rest, lambda scaled to the rows (0: all rows in every stage)."""
     init: str = ""
     """A weights folder to start from instead of random weights (a fine-tune), "" for none: one
     network, or a committee whose members start this run's members in order (same layer sizes
@@ -206,6 +210,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="grow the batch in each of the first K stages (1)")
     p.add_argument("--maxcor", type=int, metavar="M",
                    help=f"past steps L-BFGS-B keeps for its curvature estimate ({d.maxcor})")
+    p.add_argument("--hard", type=float, metavar="F",
+                   help="hard-example stages: each stage that starts from trained weights trains on the rows "
+                        "the network reads wrong or unsurely plus this fraction of the others (0: all rows)")
     p.add_argument("--init", metavar="DIR",
                    help="start from the weights in DIR (a fine-tune) instead of random weights; a "
                         "committee's members start the --member networks in order")
@@ -220,7 +227,7 @@ _ARG_FIELDS = {  # argparse dest -> TrainConfig field (those that map one to one
     "lam": "lam", "max_iter": "max_iter", "seed": "seed", "data": "data_dir", "limit": "limit", "pen": "pen",
     "pen_data": "pen_dir", "pen_holdout": "pen_holdout", "augment": "augment", "copies_only": "copies_only",
     "stages": "stages", "average_stages": "average_stages", "validation": "validation", "grow": "grow",
-    "grow_stages": "grow_stages", "maxcor": "maxcor", "init": "init",
+    "grow_stages": "grow_stages", "maxcor": "maxcor", "init": "init", "hard": "hard",
 }
 
 
@@ -267,6 +274,8 @@ def _check(config: TrainConfig) -> None:
         raise ValueError(f"--grow-stages {config.grow_stages}: expected 1 or more")
     if config.maxcor < 1:
         raise ValueError(f"--maxcor {config.maxcor}: expected 1 or more")
+    if not 0.0 <= config.hard <= 1.0:
+        raise ValueError(f"--hard {config.hard:g}: expected a fraction from 0 to 1")
 
 
 def parse_train_command(command: str) -> TrainConfig:

@@ -219,6 +219,13 @@ def run_training(
             y = np.tile(y_base, config.rows_per_image)
         else:
             X, y = X_base, y_base
+        lam = config.lam
+        if config.hard and thetas is not None:  # a hard-example stage, lambda scaled to its rows
+            idx = _train.hard_rows(thetas, X, y, config.hard, seed=[config.seed, stage, 0x68617264])
+            lam = config.lam * len(idx) / len(y)
+            log(f"stage {stage + 1}/{stages}: {len(idx)} of {len(y)} images, the hard ones and "
+                f"{config.hard:.0%} of the rest")
+            X, y = X[idx], y[idx]
         if stages > 1 or config.augment:
             log(f"stage {stage + 1}/{stages}: {n_iter} iterations on {len(X)} images")
         done_before = total_iter
@@ -229,12 +236,12 @@ def run_training(
                                          time.perf_counter() - t0))
 
         if config.grow and stage < config.grow_stages:
-            result = _train.train_growing(X, y, layout, lam=config.lam, max_iter=n_iter,
+            result = _train.train_growing(X, y, layout, lam=lam, max_iter=n_iter,
                                           seed=config.seed + stage, halvings=config.grow,
                                           progress=stage_progress, cancel=cancel, init=thetas,
                                           maxcor=config.maxcor)
         else:
-            result = _train.train(X, y, layout, lam=config.lam, max_iter=n_iter, seed=config.seed,
+            result = _train.train(X, y, layout, lam=lam, max_iter=n_iter, seed=config.seed,
                                   progress=stage_progress, cancel=cancel, init=thetas, maxcor=config.maxcor)
         thetas = result.thetas
         total_iter += result.iterations

@@ -160,6 +160,14 @@ def test_train_rejects_average_stages_outside_the_stages(k):
     assert r.returncode == 2 and "--average-stages" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("f", ["-0.1", "1.5"])
+def test_train_rejects_a_hard_fraction_outside_0_to_1(f):
+    r = run_cli("train", "--hard", f, "--max-iter", "2")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"digitpad: error: --hard {float(f):g}: expected a fraction from 0 to 1"]
+
+
 def test_train_copies_only_needs_augment():
     r = run_cli("train", "--copies-only", "--max-iter", "2")
     assert r.returncode == 2 and "Traceback" not in r.stderr

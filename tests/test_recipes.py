@@ -163,6 +163,30 @@ def test_fine_tune_starts_from_the_given_weights_same_bytes(tmp_path):
     assert str(tmp_path / "first") in str(info.value) and "\n" not in str(info.value)
 
 
+def test_hard_example_stages_same_seed_same_bytes(tmp_path):
+    """Hard-example stages (`--hard`) through the run, real L-BFGS-B on a small slice: the later stage
+    trains on fewer rows than the first (its log says so), the same seed writes the same bytes, another
+    seed other ones, and model.json records the setting."""
+    import json
+    from dataclasses import replace
+
+    from model.training_run import train_model
+
+    config = replace(recipes.recipe("standard").config, hidden=[12], pen=False, deskew=False, limit=600,
+                     max_iter=40, stages=2, grow=0, augment=1, hard=0.3, data_dir=str(MNIST))
+    logs: dict[str, list[str]] = {}
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        logs[name] = []
+        train_model(replace(config, seed=seed), tmp_path / name, log=logs[name].append)
+    assert _theta_bytes(tmp_path / "a") == _theta_bytes(tmp_path / "b")
+    assert _theta_bytes(tmp_path / "a") != _theta_bytes(tmp_path / "c")
+    line = next(s for s in logs["a"] if "the hard ones" in s)
+    kept, total = (int(w) for w in line.split(":")[1].split()[0:3:2])
+    assert total == 1200 and 0 < kept < total
+    meta = json.loads((tmp_path / "a" / "model.json").read_text())
+    assert meta["settings"]["hard"] == 0.3
+
+
 def test_growing_stages_same_seed_same_bytes(tmp_path):
     """The standard recipe's mechanisms (growing batch in distortion stages, maxcor) through the run:
     the same seed writes the same bytes, another seed other ones."""

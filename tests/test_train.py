@@ -124,3 +124,22 @@ def test_maxcor_reaches_the_optimizer(slice5k):
     a = train(X, y, layout, max_iter=12, seed=1, maxcor=3)
     b = train(X, y, layout, max_iter=12, seed=1)
     assert not np.array_equal(a.thetas[0], b.thetas[0])  # fewer pairs, other steps after the third
+
+
+def test_hard_rows_are_the_unsure_ones_plus_a_seeded_share_of_the_rest(slice5k):
+    """`hard_rows` against the network's own probabilities, computed here row by row: every row whose
+    label gets less than HARD_SURE is kept, about `keep` of the others, the same rows for the same seed."""
+    from model.net.train import HARD_SURE, hard_rows
+
+    X, y = slice5k[0][:3000], slice5k[1][:3000]
+    thetas = train(X, y, Layout.with_hidden([16]), lam=1.0, max_iter=30, seed=0).thetas
+    p_label = np.array([mlp.predict_proba(thetas, X[i:i + 1])[0, y[i]] for i in range(len(y))])
+    unsure = np.flatnonzero(p_label < HARD_SURE)
+    rows = hard_rows(thetas, X, y, 0.25, seed=7, batch=700)  # batches that do not divide the rows
+    assert 0 < len(unsure) < len(y) and set(unsure) <= set(rows) and np.all(np.diff(rows) > 0)
+    easy = np.setdiff1d(rows, unsure)
+    assert 0.18 < len(easy) / (len(y) - len(unsure)) < 0.32
+    assert np.array_equal(rows, hard_rows(thetas, X, y, 0.25, seed=7))
+    assert not np.array_equal(rows, hard_rows(thetas, X, y, 0.25, seed=8))
+    assert np.array_equal(hard_rows(thetas, X, y, 0.0, seed=7), unsure)
+    assert len(hard_rows(thetas, X, y, 1.0, seed=7)) == len(y)

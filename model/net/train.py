@@ -219,6 +219,24 @@ def train_growing(
     return TrainResult(result.thetas, result.cost, done, seconds, result.cancelled, result.message, costs)
 
 
+HARD_SURE = 0.9
+"""A row is hard when the network gives its label less than this probability (or reads it wrong)."""
+
+
+def hard_rows(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, keep: float, seed,
+              batch: int = 10000) -> np.ndarray:
+    """The rows a hard-example stage trains on, in their order: every row whose label the network
+    (`thetas`) gives less than `HARD_SURE`, plus a random `keep` fraction of the others (drawn by a
+    generator seeded with `seed` alone, so the same weights, data and seed give the same rows)."""
+    y = np.asarray(y)
+    p_label = np.concatenate([mlp.predict_proba(thetas, X[i:i + batch])[np.arange(len(y[i:i + batch])),
+                                                                         y[i:i + batch]]
+                              for i in range(0, len(y), batch)]) if len(y) else np.empty(0)
+    hard = p_label < HARD_SURE
+    easy = np.random.default_rng(seed).random(len(y)) < keep
+    return np.flatnonzero(hard | easy)
+
+
 def _anchor_penalty(thetas: Sequence[np.ndarray], anchors: Sequence[np.ndarray],
                     grads: list[np.ndarray], lam: float, m: int) -> float:
     """lambda/(2m)·Σ(W - anchor)² over the non-bias weights; adds its gradient to `grads`."""
