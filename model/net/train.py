@@ -229,9 +229,7 @@ def hard_rows(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, keep: 
     (`thetas`) gives less than `HARD_SURE`, plus a random `keep` fraction of the others (drawn by a
     generator seeded with `seed` alone, so the same weights, data and seed give the same rows)."""
     y = np.asarray(y)
-    p_label = np.concatenate([mlp.predict_proba(thetas, X[i:i + batch])[np.arange(len(y[i:i + batch])),
-                                                                         y[i:i + batch]]
-                              for i in range(0, len(y), batch)]) if len(y) else np.empty(0)
+    p_label = np.take_along_axis(predict_proba(thetas, X, batch), y[:, None], axis=1)[:, 0]
     hard = p_label < HARD_SURE
     easy = np.random.default_rng(seed).random(len(y)) < keep
     return np.flatnonzero(hard | easy)
@@ -253,7 +251,13 @@ def accuracy(thetas: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, batch: 
     return float(np.mean(predict_labels(thetas, X, batch) == y))
 
 
+def predict_proba(thetas: Sequence[np.ndarray], X: np.ndarray, batch: int = 10000) -> np.ndarray:
+    """The network's outputs for every row, (n, classes), computed in batches to bound the hidden
+    layers' memory."""
+    out = [mlp.predict_proba(thetas, X[i : i + batch]) for i in range(0, len(X), batch)]
+    return np.concatenate(out) if out else np.empty((0, thetas[-1].shape[0]))
+
+
 def predict_labels(thetas: Sequence[np.ndarray], X: np.ndarray, batch: int = 10000) -> np.ndarray:
     """argmax of the network's outputs, computed in batches to bound memory."""
-    out = [mlp.predict_proba(thetas, X[i : i + batch]).argmax(axis=1) for i in range(0, len(X), batch)]
-    return np.concatenate(out) if out else np.empty(0, dtype=np.intp)
+    return predict_proba(thetas, X, batch).argmax(axis=1)
