@@ -470,17 +470,23 @@ def main(argv: list[str] | None = None) -> int:
                          "(1-6, ..., 25-30), with the mean and the spread across folds")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a constant of model.numbers.segment_ink, segment_image or segment_cuts "
-                         "(the first that has it) for this run (repeatable)")
+                         "(the first that has it, or MODULE.NAME: segment_cuts.DIGIT_COST) for this run "
+                         "(repeatable)")
     args = ap.parse_args(argv)
 
     from model.numbers import segment_cuts, segment_image, segment_ink
 
+    modules = {"segment_ink": segment_ink, "segment_image": segment_image, "segment_cuts": segment_cuts}
     for item in args.set:
         name, _, value = item.partition("=")
-        owner = next((m for m in (segment_ink, segment_image, segment_cuts) if hasattr(m, name)), None)
+        where, _, name = name.rpartition(".")
+        if where and where not in modules:
+            ap.error(f"--set {item}: expected MODULE.NAME with MODULE one of {', '.join(modules)}")
+        candidates = [modules[where]] if where else list(modules.values())
+        owner = next((m for m in candidates if hasattr(m, name)), None)
         if owner is None or not name.isupper():
-            ap.error(f"--set {item}: model.numbers.segment_ink, segment_image and segment_cuts have no "
-                     f"constant {name}")
+            ap.error(f"--set {item}: model.numbers.{where or 'segment_ink, segment_image and segment_cuts'} "
+                     f"{'has' if where else 'have'} no constant {name}")
         setattr(owner, name, type(getattr(owner, name))(value))
     rec = Recogniser(load_weights(args.weights))
     data = Path(args.data)
