@@ -45,18 +45,6 @@ import numpy as np
 from model.inputs import images
 from model.numbers import segment, segment_cuts
 from model.numbers.lattice import Classify, Found, best_alternative, nll
-from model.numbers.segment_cuts import (
-    CUT_COST,
-    DIGIT_COST,
-    GAP_COST,
-    MERGE_COST,
-    NARROW,
-    NARROW_COST,
-    SMALL,
-    SMALL_COST,
-    WIDE,
-    WIDE_COST,
-)
 
 SURE = 0.9
 """A first reading is unsure when the network gives one of its digits less than this probability..."""
@@ -87,7 +75,7 @@ WIDEST = 1.6
 # The priors on a candidate digit (size, width, joined pieces, too narrow for its digit) are the cut
 # lattice's (`model.numbers.segment_cuts`); only what a cut through ink costs differs.
 CUT_INK = 1.0
-"""Cost per stroke width of ink a cut crosses (``CUT_COST`` for any cut, as in the lattice)."""
+"""Cost per stroke width of ink a cut crosses (the lattice's ``CUT_COST`` for any cut)."""
 THIN = 1.5
 """A cut through less ink than this many stroke widths (two digits barely touching) is a bonus."""
 
@@ -198,21 +186,23 @@ def _union(atoms: list[_Atom]) -> segment.Piece:
 
 
 def _prior(atoms: list[_Atom], box: tuple[float, float, float, float], typical: float) -> float:
+    c = segment_cuts  # the lattice's priors, read when called (a benchmark's --set reaches both readings)
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
-    cost = DIGIT_COST + SMALL_COST * max(0.0, SMALL - max(h, 0.6 * w) / typical)
-    cost += WIDE_COST * max(0.0, w / max(h, 0.6 * typical) - WIDE)
+    cost = c.DIGIT_COST + c.SMALL_COST * max(0.0, c.SMALL - max(h, 0.6 * w) / typical)
+    cost += c.WIDE_COST * max(0.0, w / max(h, 0.6 * typical) - c.WIDE)
     right = atoms[0].piece.box[2]
     for a, b in zip(atoms[:-1], atoms[1:], strict=True):
         if a.source != b.source:  # joining separate pieces
-            cost += MERGE_COST + GAP_COST * max(0.0, (b.piece.box[0] - right) / typical)
+            cost += c.MERGE_COST + c.GAP_COST * max(0.0, (b.piece.box[0] - right) / typical)
         right = max(right, b.piece.box[2])
     return cost
 
 
 def _boundary(atoms: list[_Atom]) -> np.ndarray:
     """Cost of starting a digit at atom i: the cut through ink on its left, if any."""
-    return np.array([CUT_COST + CUT_INK * (a.cut_ink - THIN) if i and a.source == atoms[i - 1].source
+    cut = segment_cuts.CUT_COST
+    return np.array([cut + CUT_INK * (a.cut_ink - THIN) if i and a.source == atoms[i - 1].source
                      else 0.0 for i, a in enumerate(atoms)])
 
 
@@ -268,7 +258,7 @@ def read_columns(ink: np.ndarray, classify: Classify) -> Found:
     crops = np.stack([images.to_mnist(u.crop(ink)) for u in unions])
     probs = np.asarray(classify(crops), dtype=np.float64)
     aspect = np.array([(u.box[2] - u.box[0]) / max(u.box[3] - u.box[1], 1.0) for u in unions])
-    narrow = NARROW_COST * np.maximum(0.0, NARROW[probs.argmax(axis=1)] - aspect)
+    narrow = segment_cuts.NARROW_COST * np.maximum(0.0, segment_cuts.NARROW[probs.argmax(axis=1)] - aspect)
     cost = nll(probs).min(axis=1) + narrow + np.array([_prior(atoms[s:e], u.box, typical)
                                                        for (s, e), u in zip(spans, unions, strict=True)])
     boundary = _boundary(atoms)
