@@ -219,15 +219,14 @@ def run_training(
             y = np.tile(y_base, config.rows_per_image)
         else:
             X, y = X_base, y_base
-        lam = config.lam
+        lam, which = config.lam, ""
         if config.hard and thetas is not None:  # a hard-example stage, lambda scaled to its rows
             idx = _train.hard_rows(thetas, X, y, config.hard, seed=[config.seed, stage, 0x68617264])
             lam = config.lam * len(idx) / len(y)
-            log(f"stage {stage + 1}/{stages}: {len(idx)} of {len(y)} images, the hard ones and "
-                f"{config.hard:.0%} of the rest")
+            which = f" of {len(y)}, the hard ones and {config.hard:.0%} of the rest"
             X, y = X[idx], y[idx]
         if stages > 1 or config.augment:
-            log(f"stage {stage + 1}/{stages}: {n_iter} iterations on {len(X)} images")
+            log(f"stage {stage + 1}/{stages}: {n_iter} iterations on {len(X)} images{which}")
         done_before = total_iter
 
         def stage_progress(p: _train.Progress, done_before=done_before) -> None:

@@ -1,6 +1,7 @@
 """Retrain recipes: Full follows the shipped model.json, samples join a run, the comparison is fair."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -180,8 +181,10 @@ def test_hard_example_stages_same_seed_same_bytes(tmp_path):
         train_model(replace(config, seed=seed), tmp_path / name, log=logs[name].append)
     assert _theta_bytes(tmp_path / "a") == _theta_bytes(tmp_path / "b")
     assert _theta_bytes(tmp_path / "a") != _theta_bytes(tmp_path / "c")
-    line = next(s for s in logs["a"] if "the hard ones" in s)
-    kept, total = (int(w) for w in line.split(":")[1].split()[0:3:2])
+    hard = [s for s in logs["a"] if "the hard ones" in s]  # one line for the hard stage, not two
+    assert len(hard) == 1 and hard[0].startswith("stage 2/2: ")
+    found = re.search(r"(\d+) iterations on (\d+) images of (\d+), the hard ones", hard[0])
+    kept, total = int(found[2]), int(found[3])
     assert total == 1200 and 0 < kept < total
     meta = json.loads((tmp_path / "a" / "model.json").read_text())
     assert meta["settings"]["hard"] == 0.3
