@@ -18,7 +18,12 @@ row prints the load average before and after it, because wall times on a
 shared machine mean little without it, and the process's CPU seconds (all
 its threads), which other processes' load disturbs less.
 
-Run: ``python benchmarks/bench_recipes.py [--recipes standard,full] [--set F=V ...] [--try F=V,... ...]``
+``--stage-figures`` prints, under a row, each network's figures after every stage
+and with the mean of its last two stages' weights (``--average-stages 2``
+without training again).
+
+Run: ``python benchmarks/bench_recipes.py [--recipes standard,full] [--set F=V ...] [--try F=V,... ...]
+[--stage-figures]``
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from app import recipes as app_recipes  # noqa: E402
 from model.net.ensemble import committee_proba  # noqa: E402
 from model.net.layout import parse_hidden  # noqa: E402
 from model.train_settings import TrainConfig, config_from_settings, settings_json  # noqa: E402
-from model.training_run import train_model  # noqa: E402
+from model.training_run import average_weights, train_model  # noqa: E402
 
 VALIDATION = 10000
 
@@ -101,6 +106,9 @@ def main() -> None:
     p.add_argument("--try", dest="tries", action="append", default=[], metavar="F=V,...",
                    help="one more row: the first recipe with these settings over it")
     p.add_argument("--no-shipped", action="store_true", help="leave out the shipped weights' row")
+    p.add_argument("--stage-figures", action="store_true",
+                   help="under each row: every network's figures after each stage, and with the mean of its "
+                        "last two stages' weights (and a committee of those means)")
     args = p.parse_args()
 
     sets = validation_sets()
@@ -131,11 +139,26 @@ def main() -> None:
     for label, config in rows:
         config = replace(config, validation=VALIDATION, command=f"benchmarks/bench_recipes.py: {label}")
         before = load()
+        stage_ends: dict[str, dict[int, list[np.ndarray]]] = {}  # network name -> stage -> Thetas
+
+        def keep(name: str, k: int, thetas: list[np.ndarray], stage_ends=stage_ends) -> None:
+            stage_ends.setdefault(name, {})[k] = [t.copy() for t in thetas]
+
         t0, c0 = time.perf_counter(), time.process_time()
-        result = train_model(config, None)
+        result = train_model(config, None, on_stage=keep if args.stage_figures else None)
         seconds = (time.perf_counter() - t0, time.process_time() - c0)
-        line(label, networks_of(result), seconds, str(result.meta.get("iterations", "-")),
-             f"{before}->{load()}")
+        networks = networks_of(result)
+        line(label, networks, seconds, str(result.meta.get("iterations", "-")), f"{before}->{load()}")
+        means = []
+        for (name, ends), (_, deskewed) in zip(sorted(stage_ends.items()), networks, strict=True):
+            for k in sorted(ends):
+                line(f"  {name} after stage {k}", [(ends[k], deskewed)], None, "-", "")
+            if len(ends) > 1:
+                last = sorted(ends)[-2:]
+                means.append((average_weights([ends[k] for k in last]), deskewed))
+                line(f"  {name} mean of stages {last[0]}-{last[1]}", means[-1:], None, "-", "")
+        if len(means) > 1:
+            line("  committee of those means", means, None, "-", "")
 
 
 if __name__ == "__main__":
