@@ -93,6 +93,23 @@ def shipped_networks() -> list[tuple[list[np.ndarray], bool]]:
     return [(m.thetas, m.deskew) for m in (model.members or [model])]
 
 
+def stage_lines(line, stage_ends: dict[str, dict[int, list[np.ndarray]]],
+                networks: list[tuple[list[np.ndarray], bool]]) -> None:
+    """``--stage-figures``: each network's figures after every stage (`stage_ends`: network name ->
+    stage -> Thetas, the names in the run's order), with the mean of its last two stages' weights, and
+    a committee of those means."""
+    means = []
+    for (name, ends), (_, deskewed) in zip(sorted(stage_ends.items()), networks, strict=True):
+        for k in sorted(ends):
+            line(f"  {name} after stage {k}", [(ends[k], deskewed)], None, "-", "")
+        if len(ends) > 1:
+            last = sorted(ends)[-2:]
+            means.append((average_weights([ends[k] for k in last]), deskewed))
+            line(f"  {name} mean of stages {last[0]}-{last[1]}", means[-1:], None, "-", "")
+    if len(means) > 1:
+        line("  committee of those means", means, None, "-", "")
+
+
 def load() -> str:
     """The 1-minute load average, as a short figure."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -149,16 +166,8 @@ def main() -> None:
         seconds = (time.perf_counter() - t0, time.process_time() - c0)
         networks = networks_of(result)
         line(label, networks, seconds, str(result.meta.get("iterations", "-")), f"{before}->{load()}")
-        means = []
-        for (name, ends), (_, deskewed) in zip(sorted(stage_ends.items()), networks, strict=True):
-            for k in sorted(ends):
-                line(f"  {name} after stage {k}", [(ends[k], deskewed)], None, "-", "")
-            if len(ends) > 1:
-                last = sorted(ends)[-2:]
-                means.append((average_weights([ends[k] for k in last]), deskewed))
-                line(f"  {name} mean of stages {last[0]}-{last[1]}", means[-1:], None, "-", "")
-        if len(means) > 1:
-            line("  committee of those means", means, None, "-", "")
+        if args.stage_figures:
+            stage_lines(line, stage_ends, networks)
 
 
 if __name__ == "__main__":

@@ -203,3 +203,29 @@ def test_growing_stages_same_seed_same_bytes(tmp_path):
         train_model(replace(config, seed=seed), tmp_path / name)
     assert _theta_bytes(tmp_path / "a") == _theta_bytes(tmp_path / "b")
     assert _theta_bytes(tmp_path / "a") != _theta_bytes(tmp_path / "c")
+
+
+def test_bench_recipes_prints_rows_and_stage_figures():
+    """benchmarks/bench_recipes.py at a tiny scale: one row per --try; with --stage-figures each network's
+    figures after every stage, its last two stages averaged, and a committee of those means; without it,
+    no stage lines (a run without the option once failed after training)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def bench(*extra: str) -> list[str]:
+        r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_recipes.py"), "--no-shipped",
+                            "--set", "hidden=12,limit=300,pen=false,max_iter=3,stages=2,grow=0", *extra],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.splitlines()
+
+    plain = bench("--try", "")
+    assert [s.split()[0] for s in plain[2:]] == ["standard"] and plain[2].count("%") == 3
+    staged = bench("--try", "members=8:deskew+12:deskew", "--stage-figures")
+    labels = [s.split("  ")[1] if s.startswith("  ") else s.split()[0] for s in staged[2:]]
+    members = [f"member{m} {what}" for m in (1, 2)
+               for what in ("after stage 1", "after stage 2", "mean of stages 1-2")]
+    assert labels == ["standard", *members, "committee of those means"]
+    assert all(s.count("%") == 3 for s in staged[2:])
