@@ -96,10 +96,10 @@ def shipped_networks() -> list[tuple[list[np.ndarray], bool]]:
 def stage_lines(line, stage_ends: dict[str, dict[int, list[np.ndarray]]],
                 networks: list[tuple[list[np.ndarray], bool]]) -> None:
     """``--stage-figures``: each network's figures after every stage (`stage_ends`: network name ->
-    stage -> Thetas, the names in the run's order), with the mean of its last two stages' weights, and
-    a committee of those means."""
+    stage -> Thetas, filled in the run's order, so member1 comes before member10, as in `networks`),
+    with the mean of its last two stages' weights, and a committee of those means."""
     means = []
-    for (name, ends), (_, deskewed) in zip(sorted(stage_ends.items()), networks, strict=True):
+    for (name, ends), (_, deskewed) in zip(stage_ends.items(), networks, strict=True):
         for k in sorted(ends):
             line(f"  {name} after stage {k}", [(ends[k], deskewed)], None, "-", "")
         if len(ends) > 1:
