@@ -142,11 +142,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Recognise each path; bad paths get an error line but the rest are answered."""
+    from app.state import make_recogniser, shipped_verifier
     from model.errors import DigitpadError
     from model.net.weights import load_weights
-    from model.recognise import Recogniser
 
-    recogniser = Recogniser(load_weights(_weights_dir(args.weights)))
+    recogniser = make_recogniser(load_weights(_weights_dir(args.weights)))
+    if shipped_verifier()[1]:
+        print(f"digitpad: warning: {shipped_verifier()[1]}", file=sys.stderr)
     status = 0
     for path in args.paths:
         try:

@@ -41,7 +41,16 @@ from app import help as app_help
 from app import paths
 from app.files import FilesMixin
 from app.pad import Pad, photo_from_gray, photo_from_pil
-from app.state import EMPTY_MESSAGE, LOADING_MESSAGE, AppState, Box, TrainingState, load_initial_model
+from app.state import (
+    EMPTY_MESSAGE,
+    LOADING_MESSAGE,
+    AppState,
+    Box,
+    TrainingState,
+    load_initial_model,
+    make_recogniser,
+    shipped_verifier,
+)
 from app.teaching import TeachingMixin
 from app.texts import percent
 from model.errors import DigitpadError, NothingToRecognise
@@ -237,13 +246,11 @@ class MainWindow(TeachingMixin, FilesMixin):
     def set_model(self, model: Model | None, kind: str, recogniser: Recogniser | None = None) -> None:
         """Use `model` from now on (None: recognition off) and re-read the pad; `recogniser`, if
         given, is `model`'s, built already (by the start-up loader)."""
-        from model.recognise import Recogniser
-
         if kind == "retrained" and model is not None and "adapted_from" in model.meta:
             kind = "adapted"
         self.state.model = model
         if recogniser is None and model is not None:
-            recogniser = Recogniser(model)
+            recogniser = make_recogniser(model)
         self.state.recogniser = recogniser if model is not None else None
         self.state.weights_kind = kind
         self.recognise()
@@ -717,9 +724,9 @@ class MainWindow(TeachingMixin, FilesMixin):
                 model, kind, warning = load_initial_model()
                 recogniser = None
                 if model is not None:
-                    from model.recognise import Recogniser
-
-                    recogniser = Recogniser(model)
+                    recogniser = make_recogniser(model)
+                    missing = shipped_verifier()[1]
+                    warning = "\n\n".join(w for w in (warning, missing) if w)
                 results.put((model, kind, warning, recogniser, None))
             except BaseException as exc:  # handed to the Tk thread, which reports it
                 results.put((None, "none", "", None, exc))

@@ -8,6 +8,7 @@ weights the window starts with.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from model.net.weights import Model, load_weights
 
 if TYPE_CHECKING:
     from model.recognise import Reading, Recogniser
+    from model.verifier import Verifier
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
@@ -98,6 +100,26 @@ class AppState:
                        key=lambda i: 0 if r.digits[i].box[0] <= cx <= r.digits[i].box[2]
                        else min(abs(cx - r.digits[i].box[0]), abs(cx - r.digits[i].box[2])))
         return len(r.digits) - 1
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_verifier() -> tuple[Verifier | None, str]:
+    """(the shipped one-whole-digit network, warning): read once from ``assets/`` (`model.verifier`).
+    Missing or malformed files leave it out (None) with a one-line warning naming the file: scanned
+    rows are then split as before it existed."""
+    from model.verifier import load_verifier
+
+    try:
+        return load_verifier(paths.resource("assets")), ""
+    except DigitpadError as exc:
+        return None, f"{exc}; scanned rows are split into digits without it."
+
+
+def make_recogniser(model: Model) -> Recogniser:
+    """A `Recogniser` for `model` with the shipped verifier (`shipped_verifier`) when it loads."""
+    from model.recognise import Recogniser
+
+    return Recogniser(model, shipped_verifier()[0])
 
 
 def load_initial_model() -> tuple[Model | None, str, str]:

@@ -40,6 +40,7 @@ from model.validation import (  # noqa: E402
     pen_probabilities,
     read_scans,
 )
+from model.verifier import load_verifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (0.5, 1.0, 2.0)
@@ -53,13 +54,16 @@ def main() -> None:
     p.add_argument("--pen-data", help="pendigits folder (default: beside MNIST)")
     p.add_argument("--usps", help="USPS folder (default: beside MNIST)")
     p.add_argument("--write", action="store_true", help="record the figures in model.json")
+    p.add_argument("--no-verifier", action="store_true",
+                   help="split scans without the shipped one-whole-digit network (model.verifier)")
     args = p.parse_args()
 
     model = load_weights(args.weights)
-    rec = Recogniser(model)
+    rec = Recogniser(model, None if args.no_verifier else load_verifier(ROOT / "assets"))
     meta = model.meta
     figures: dict = {}
-    print(f"weights {args.weights} ({model.describe()})")
+    print(f"weights {args.weights} ({model.describe()})"
+          + ("  without the verifier" if args.no_verifier else ""))
 
     test = load_mnist("test", args.data)
     mnist_probs = rec.classify(test.X)

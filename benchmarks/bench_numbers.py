@@ -472,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="override a constant of model.numbers.segment_ink, segment_image or segment_cuts "
                          "(the first that has it, or MODULE.NAME: segment_cuts.DIGIT_COST) for this run "
                          "(repeatable)")
+    ap.add_argument("--no-verifier", action="store_true",
+                    help="split scans without the shipped one-whole-digit network (model.verifier)")
     args = ap.parse_args(argv)
 
     from model.numbers import segment_cuts, segment_image, segment_ink
@@ -488,13 +490,16 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--set {item}: model.numbers.{where or 'segment_ink, segment_image and segment_cuts'} "
                      f"{'has' if where else 'have'} no constant {name}")
         setattr(owner, name, type(getattr(owner, name))(value))
-    rec = Recogniser(load_weights(args.weights))
+    from model.verifier import load_verifier
+
+    rec = Recogniser(load_weights(args.weights), None if args.no_verifier else load_verifier(ROOT / "assets"))
     data = Path(args.data)
     pen = pendigits.load(data / "pendigits-train" / pendigits.FILE_NAME)
     held = [s for s in pen if s.writer in HOLDOUT_WRITERS]
     X, y = load_usps(data / "usps-train" / "usps-train.npz")
     print(f"weights {args.weights}  seed {args.seed}  (new = segmentation by recognition, "
-          f"old = geometry alone, on the same inputs)" + "".join(f"  {x}" for x in args.set))
+          f"old = geometry alone, on the same inputs)" + "".join(f"  {x}" for x in args.set)
+          + ("  without the verifier" if args.no_verifier else ""))
     if args.folds:
         fold_sets(args, rec, pen)
         return 0

@@ -22,7 +22,8 @@ from model.net.blas import one_thread
 from model.net.ensemble import committee_proba
 from model.net.weights import Model
 from model.numbers import segment, segment_image, segment_ink
-from model.numbers.lattice import Alternative, Found
+from model.numbers.lattice import Alternative, Found, Verify
+from model.verifier import Verifier
 
 CLOSE_CALL = 0.3
 """A runner-up reading scored within this many nats of the best (at least e^-0.3, 74%, as
@@ -113,10 +114,13 @@ class Reading:
 
 
 class Recogniser:
-    """A network plus the pipelines that feed it."""
+    """A network plus the pipelines that feed it; with a `verifier` (`model.verifier`), images are
+    split into digits judging whether each candidate is one whole digit (scanned rows whose digits
+    overlap)."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, verifier: Verifier | None = None):
         self.model = model
+        self.verifier = verifier
         self._networks = [([np.asarray(t, dtype=mlp.DTYPE) for t in n.thetas], n.deskew)
                           for n in model.networks]
         self.unsure_below = float(model.meta.get("unsure_threshold", DEFAULT_UNSURE_BELOW))
@@ -131,6 +135,20 @@ class Recogniser:
         """
         with one_thread("numpy"):
             return committee_proba(self._networks, batch)
+
+    @property
+    def verify(self) -> Verify | None:
+        """The verifier as the image segmentation takes it (P(one whole digit) of each candidate
+        (n, 28, 28), on one BLAS thread like `classify`), or None without one."""
+        verifier = self.verifier
+        if verifier is None:
+            return None
+
+        def judge(batch: np.ndarray) -> np.ndarray:
+            with one_thread("numpy"):
+                return verifier.p_single(batch)
+
+        return judge
 
     def _reading(self, crops: Sequence[np.ndarray], boxes: Sequence[Box]) -> Reading:
         if not crops:
@@ -166,7 +184,7 @@ class Recogniser:
 
     def read_ink_map(self, ink_map: np.ndarray) -> Reading:
         """Digits in an ink map (0 paper .. 1 ink), left to right, split by recognition."""
-        found = segment_image.read(ink_map, self.classify)
+        found = segment_image.read(ink_map, self.classify, self.verify)
         if not found.crops:
             raise NothingToRecognise("nothing to recognise: the image has no ink")
         return self._found(found)

@@ -48,8 +48,9 @@ def recogniser(shipped):
     """The shipped model as the app and `digitpad predict` read with it. Its cache of ink candidates
     is keyed by their exact points, so sharing one across the session changes no reading."""
     from model.recognise import Recogniser
+    from model.verifier import load_verifier
 
-    return Recogniser(shipped)
+    return Recogniser(shipped, load_verifier(ROOT / "assets"))
 
 
 @pytest.fixture(scope="session")

@@ -229,10 +229,12 @@ def test_version_matches_pyproject(exe, tmp_path):
 
 
 def test_resources_ship_at_their_source_paths(onedir_exe):
-    """weights/ and the app's icons sit in the bundle as in the source tree, byte for byte."""
+    """weights/, the app's icons and the verifier (`model.verifier`) sit in the bundle as in the source
+    tree, byte for byte."""
     internal = onedir_exe.parent / "_internal"
     shipped = sorted(p.relative_to(ROOT) for p in (ROOT / "weights").iterdir() if p.is_file())
-    shipped += [Path("assets", "icon.png"), Path("assets", "icon.ico")]
+    shipped += [Path("assets", name) for name in ("icon.png", "icon.ico", "verifier_Theta1.txt",
+                                                  "verifier_Theta2.txt", "verifier.json")]
     assert any(str(p).startswith("weights") for p in shipped)
     for rel in shipped:
         assert (internal / rel).is_file(), f"{rel} is missing from the bundle"

@@ -23,6 +23,8 @@ import numpy as np
 Box = tuple[float, float, float, float]
 Classify = Callable[[np.ndarray], np.ndarray]
 """A classifier: 28x28 images (n, 28, 28) -> probabilities (n, 10)."""
+Verify = Callable[[np.ndarray], np.ndarray]
+"""A judge of candidates: 28x28 images (n, 28, 28) -> P(one whole digit) (n,) (`model.verifier`)."""
 
 FLOOR = 1e-6
 """Probabilities are clipped at this before taking logs."""
