@@ -198,6 +198,8 @@ def _matrix(path: Path, rows: int | None, cols: int | None) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data": the shape check says so
             t = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: missing") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WeightsError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     except ValueError as exc:
