@@ -147,8 +147,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from model.net.weights import load_weights
 
     recogniser = make_recogniser(load_weights(_weights_dir(args.weights)))
-    if shipped_verifier()[1]:
-        print(f"digitpad: warning: {shipped_verifier()[1]}", file=sys.stderr)
+    missing = shipped_verifier()[1]
+    if missing:
+        print(f"digitpad: warning: {missing}", file=sys.stderr)
     status = 0
     for path in args.paths:
         try:

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import io
 import json
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,7 @@ from model.fileio import atomic_write_text
 from model.inputs import images
 from model.net import mlp
 from model.net.layout import Layout
+from model.net.weights import load_theta
 
 PREFIX = "verifier"
 """The files are ``PREFIX_Theta1.txt``, ``PREFIX_Theta2.txt`` and ``PREFIX.json`` in the assets folder."""
@@ -182,8 +183,6 @@ def paths(folder: str | Path) -> tuple[Path, Path, Path]:
 
 def save_verifier(verifier: Verifier, folder: str | Path) -> None:
     """Write the Theta files (9 significant digits: float32 exactly) and the JSON, each atomically."""
-    import io
-
     *thetas, meta = paths(folder)
     for path, t in zip(thetas, verifier.thetas, strict=True):
         buf = io.StringIO()
@@ -193,22 +192,11 @@ def save_verifier(verifier: Verifier, folder: str | Path) -> None:
 
 
 def _matrix(path: Path, rows: int | None, cols: int | None) -> np.ndarray:
-    """A Theta file as a matrix of finite numbers with that many rows/columns (None: any)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": the shape check says so
-            t = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except FileNotFoundError:
-        raise WeightsError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WeightsError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    except ValueError as exc:
-        raise WeightsError(f"{path}: not a numeric matrix ({str(exc).splitlines()[0]})") from None
-    if (rows is not None and t.shape[0] != rows) or (cols is not None and t.shape[1] != cols) or t.size == 0:
+    """A Theta file (`model.net.weights.load_theta`) with that many rows/columns (None: any)."""
+    t = load_theta(path)
+    if (rows is not None and t.shape[0] != rows) or (cols is not None and t.shape[1] != cols):
         want = " x ".join(f"{n} {what}" for n, what in ((rows, "rows"), (cols, "columns")) if n is not None)
         raise WeightsError(f"{path}: a {t.shape[0]}x{t.shape[1]} matrix, expected {want}")
-    if not np.all(np.isfinite(t)):
-        raise WeightsError(f"{path}: contains NaN or infinite values")
     return t
 
 

@@ -84,7 +84,9 @@ def _theta_files(folder: Path) -> list[Path]:
     return [found[i] for i in range(1, n + 1)]
 
 
-def _load_theta(path: Path) -> np.ndarray:
+def load_theta(path: Path) -> np.ndarray:
+    """One Theta file as a float64 matrix; `WeightsError` naming the file if it is missing, unreadable,
+    not numbers, empty or not finite."""
     try:
         with open(path, encoding="utf-8") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data": handled below
@@ -92,6 +94,8 @@ def _load_theta(path: Path) -> np.ndarray:
     except ValueError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else "malformed"
         raise WeightsError(f"{path}: not a numeric matrix ({msg})") from None
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: missing") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WeightsError(f"{path}: cannot be read ({exc})") from None
     if arr.size == 0:
@@ -128,7 +132,7 @@ def _load_thetas(paths: list[Path], use_cache: bool) -> list[np.ndarray]:
                 return thetas
         except (OSError, ValueError, KeyError):
             pass
-    thetas = [_load_theta(p) for p in paths]
+    thetas = [load_theta(p) for p in paths]
     if cache is not None:
         buffer = io.BytesIO()
         np.savez(buffer, **{f"t{i}": t for i, t in enumerate(thetas)})

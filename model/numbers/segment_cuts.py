@@ -65,7 +65,7 @@ import numpy as np
 
 from model.inputs import images
 from model.numbers import segment
-from model.numbers.lattice import FLOOR, Classify, Found, Verify, best_alternative, nll
+from model.numbers.lattice import Classify, Found, Verify, best_alternative, nll
 
 MAX_PIECES = 3
 """A candidate digit spans at most this many pieces."""
@@ -472,7 +472,7 @@ def _strips(spans: list[tuple[int, int]], probs: np.ndarray, one: np.ndarray) ->
 
 def verify_cost(verify: Verify, crops: np.ndarray) -> np.ndarray:
     """`VERIFY_COST` x ``-log P(one whole digit)`` of each candidate (n, 28, 28), as `verify` judges it."""
-    return VERIFY_COST * -np.log(np.clip(np.asarray(verify(crops), dtype=np.float64), FLOOR, 1.0))
+    return VERIFY_COST * nll(verify(crops))
 
 
 def _boundary(nodes: list[_Node]) -> np.ndarray:
